@@ -1,0 +1,792 @@
+/*
+ * dialog.c - the SMTP client state machine.
+ *
+ * The dialog runs in two phases. Up to the greeting it is strictly one
+ * command, one reply (D_BANNER, D_GREET, D_HELO). After it, the rest is a
+ * script of steps (extra commands, MAIL, RCPT..., DATA and the message or
+ * RSET, QUIT) with two cursors: steps sent and steps judged. Without
+ * PIPELINING a step is sent only when every earlier one is judged; with it,
+ * steps are sent in RFC 2920 groups, and each reply is still judged on its
+ * own, in order. The first failure decides; after it the dialog winds down
+ * to QUIT.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dialog.h"
+#include "message.h"
+#include "transport.h"
+
+enum dstate {
+	D_CONNECT, /* TCP connect under way */
+	D_BANNER,  /* connected, waiting for the greeting; nothing may be sent */
+	D_GREET,   /* EHLO or LHLO sent */
+	D_HELO,    /* HELO sent after EHLO was refused */
+	D_SCRIPT,  /* the steps after the greeting */
+	D_DONE,    /* finished; the done callback is scheduled */
+	D_COUNT
+};
+
+static const char *const dstate_names[] = {
+	"connect", "banner", "greet", "helo", "script", "done",
+};
+_Static_assert(sizeof(dstate_names) / sizeof(dstate_names[0]) == D_COUNT,
+	"a name for every state");
+
+enum kind { K_COMMAND, K_MAIL, K_RCPT, K_DATA, K_MESSAGE, K_RSET, K_QUIT, K_COUNT };
+
+static const smtpprobe_stage kind_stage[] = {
+	SMTPPROBE_STAGE_COMMAND, SMTPPROBE_STAGE_MAIL, SMTPPROBE_STAGE_RCPT,
+	SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_RSET,
+	SMTPPROBE_STAGE_QUIT,
+};
+_Static_assert(sizeof(kind_stage) / sizeof(kind_stage[0]) == K_COUNT,
+	"a stage for every kind of step");
+
+struct step {
+	enum kind kind;
+	unsigned idx;      /* which command or recipient */
+	int ex;            /* its exchange in the result */
+	int64_t sent_at;
+};
+
+struct sp_dialog {
+	struct sp_dialog_env env;
+	struct smtpprobe_result *r;
+	sp_dialog_done_fn done;
+	void *arg;
+	struct sp_conn *conn;
+	struct event *finish_ev;
+	struct sp_reply_parser parser;
+	enum dstate state;
+	unsigned reply_lines;
+	int greet_ex;
+	int64_t connect_at;
+	int64_t last_reply;    /* when the last reply (or the connection) came */
+	struct step *steps;
+	size_t nsteps, maxsteps, sent, judged;
+	bool pipelining;
+	bool winding_down;     /* decided: only QUIT is left to do */
+	bool notify_noted;
+	char *message;
+	size_t msglen;
+	char helo[280];
+};
+
+static void finish(struct sp_dialog *d);
+static void flush(struct sp_dialog *d);
+
+static int64_t
+now(const struct sp_dialog *d)
+{
+	return sp_now_usec() - d->env.t0;
+}
+
+static void
+trace(struct sp_dialog *d, smtpprobe_dir dir, const char *s, size_t len)
+{
+	if (d->env.line != NULL)
+		d->env.line(d->r, dir, s, len, now(d), d->env.line_arg);
+}
+
+static void
+tracef(struct sp_dialog *d, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	if (d->env.line == NULL)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		trace(d, SMTPPROBE_DIR_INFO, buf, strlen(buf));
+}
+
+/* Always use this to change state. */
+static void
+set_state(struct sp_dialog *d, enum dstate s)
+{
+	tracef(d, "state %s -> %s", dstate_names[d->state], dstate_names[s]);
+	d->state = s;
+}
+
+static smtpprobe_stage
+cur_stage(const struct sp_dialog *d)
+{
+	switch (d->state) {
+	case D_CONNECT:
+		return SMTPPROBE_STAGE_CONNECT;
+	case D_BANNER:
+		return SMTPPROBE_STAGE_BANNER;
+	case D_GREET:
+	case D_HELO:
+		return SMTPPROBE_STAGE_EHLO;
+	case D_SCRIPT:
+		if (d->judged < d->nsteps)
+			return kind_stage[d->steps[d->judged].kind];
+		return SMTPPROBE_STAGE_QUIT;
+	default:
+		return d->r->stage;
+	}
+}
+
+static void
+internal_error(struct sp_dialog *d)
+{
+	sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, cur_stage(d), -1,
+		"internal error in %s: %s", smtpprobe_stage_name(cur_stage(d)),
+		strerror(errno));
+	finish(d);
+}
+
+/* Sends one command line; @return its exchange index, or -1. */
+static int
+send_line(struct sp_dialog *d, smtpprobe_stage st, const char *fmt, ...)
+{
+	char buf[1100];
+	va_list ap;
+	int n, ex;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf) - 2) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if ((ex = sp_result_exchange(d->r, st, buf, (size_t)n)) == -1)
+		return -1;
+	trace(d, SMTPPROBE_DIR_SENT, buf, (size_t)n);
+	memcpy(buf + n, "\r\n", 2);
+	if (sp_conn_write(d->conn, buf, (size_t)n + 2) == -1)
+		return -1;
+	return ex;
+}
+
+/* Records a reply to exchange @p ex, timing the wait that ended now. */
+static void
+record(struct sp_dialog *d, int ex, int64_t since, const struct sp_reply_line *line)
+{
+	int64_t t = now(d);
+	int64_t start = since > d->last_reply ? since : d->last_reply;
+	smtpprobe_stage st = d->r->ex[ex].stage;
+
+	if (sp_result_reply(d->r, ex, line, t - start) == -1) {
+		internal_error(d);
+		return;
+	}
+	sp_result_stage_time(d->r, st, start, t - start);
+	d->last_reply = t;
+}
+
+static int
+want_class(const struct sp_dialog *d, smtpprobe_stage st, int dflt)
+{
+	return d->env.opts->expect[st] != 0 ? d->env.opts->expect[st] : dflt;
+}
+
+static bool
+good(const struct sp_dialog *d, smtpprobe_stage st, int code)
+{
+	return code / 100 == want_class(d, st, 2);
+}
+
+static void
+fail_reply(struct sp_dialog *d, smtpprobe_stage st, int ex)
+{
+	sp_result_fail(d->r, SMTPPROBE_E_REPLY, st, ex, "%s", "");
+}
+
+/* ---------------------------------------------------------- the script */
+
+static void
+add_step(struct sp_dialog *d, enum kind k, unsigned idx)
+{
+	if (d->nsteps < d->maxsteps)
+		d->steps[d->nsteps++] = (struct step){ .kind = k, .idx = idx, .ex = -1 };
+}
+
+/* Steps that may be followed by more in the same RFC 2920 group. */
+static bool
+groupable(enum kind k)
+{
+	return k == K_MAIL || k == K_RCPT || k == K_RSET || k == K_MESSAGE;
+}
+
+static bool
+transaction_wanted(const smtpprobe_opts *o)
+{
+	return o->from != NULL || o->rcpts.n > 0;
+}
+
+/* A message can be sent only when every recipient is meant to be accepted. */
+static bool
+message_wanted(const smtpprobe_opts *o)
+{
+	return o->data && o->rcpts.n > 0 &&
+	    (o->expect[SMTPPROBE_STAGE_MAIL] == 0 || o->expect[SMTPPROBE_STAGE_MAIL] == 2) &&
+	    (o->expect[SMTPPROBE_STAGE_RCPT] == 0 || o->expect[SMTPPROBE_STAGE_RCPT] == 2);
+}
+
+static int
+build_message(struct sp_dialog *d)
+{
+	const smtpprobe_opts *o = d->env.opts;
+	uint64_t rnd = 0;
+	char msgid[360];
+	struct sp_message_params mp = {
+		.from = o->from != NULL ? o->from : "",
+		.rcpts = (const char *const *)o->rcpts.v,
+		.nrcpts = o->rcpts.n,
+		.subject = o->subject,
+		.headers = (const char *const *)o->headers.v,
+		.nheaders = o->headers.n,
+		.body = o->body,
+		.bodylen = o->bodylen,
+		.date = time(NULL),
+		.msgid = msgid,
+		.helo = d->helo,
+	};
+
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint64_t)sp_now_usec() ^ ((uint64_t)getpid() << 32);
+	snprintf(msgid, sizeof(msgid), "<smtp-probe.%016llx@%s>",
+		(unsigned long long)rnd, d->helo);
+	d->message = sp_message_build(&mp, &d->msglen);
+	return d->message != NULL ? 0 : -1;
+}
+
+static void
+plan(struct sp_dialog *d)
+{
+	const smtpprobe_opts *o = d->env.opts;
+	smtpprobe_stage qa = o->quit_after;
+
+	d->nsteps = d->sent = d->judged = 0;
+	if (qa == SMTPPROBE_STAGE_COUNT || qa >= SMTPPROBE_STAGE_COMMAND) {
+		for (size_t i = 0; i < o->commands.n; i++)
+			add_step(d, K_COMMAND, (unsigned)i);
+		if (transaction_wanted(o))
+			add_step(d, K_MAIL, 0);
+	}
+	if (transaction_wanted(o) && (qa == SMTPPROBE_STAGE_COUNT || qa >= SMTPPROBE_STAGE_RCPT)) {
+		for (size_t i = 0; i < o->rcpts.n; i++)
+			add_step(d, K_RCPT, (unsigned)i);
+		if (qa == SMTPPROBE_STAGE_COUNT && message_wanted(o)) {
+			add_step(d, K_DATA, 0);
+			add_step(d, K_MESSAGE, 0);
+		} else if (qa == SMTPPROBE_STAGE_COUNT) {
+			add_step(d, K_RSET, 0);
+		}
+	}
+	add_step(d, K_QUIT, 0);
+	if (o->data && message_wanted(o) && build_message(d) == -1) {
+		internal_error(d);
+		return;
+	}
+	set_state(d, D_SCRIPT);
+	flush(d);
+}
+
+/* Only QUIT is left: drop what is not sent, and make sure QUIT follows. */
+static void
+wind_down(struct sp_dialog *d)
+{
+	d->winding_down = true;
+	d->nsteps = d->sent;
+	for (size_t i = 0; i < d->sent; i++)
+		if (d->steps[i].kind == K_QUIT)
+			return;
+	add_step(d, K_QUIT, 0);
+}
+
+static void
+quit_now(struct sp_dialog *d)
+{
+	d->nsteps = d->sent = d->judged = 0;
+	d->winding_down = true;
+	add_step(d, K_QUIT, 0);
+	set_state(d, D_SCRIPT);
+	flush(d);
+}
+
+static int
+send_rcpt(struct sp_dialog *d, unsigned idx)
+{
+	const smtpprobe_opts *o = d->env.opts;
+	const char *rcpt = o->rcpts.v[idx];
+
+	if (o->notify == NULL)
+		return send_line(d, SMTPPROBE_STAGE_RCPT, "RCPT TO:<%s>", rcpt);
+	if (d->r->caps.ext & SP_EXT_DSN)
+		return send_line(d, SMTPPROBE_STAGE_RCPT, "RCPT TO:<%s> NOTIFY=%s", rcpt, o->notify);
+	if (!d->notify_noted) {
+		sp_result_note(d->r, "server lacks DSN: NOTIFY not sent");
+		d->notify_noted = true;
+	}
+	return send_line(d, SMTPPROBE_STAGE_RCPT, "RCPT TO:<%s>", rcpt);
+}
+
+static int
+send_mail(struct sp_dialog *d)
+{
+	const char *from = d->env.opts->from != NULL ? d->env.opts->from : "";
+
+	/* SIZE= declares the message we will send; without one there is none. */
+	if (d->message != NULL && (d->r->caps.ext & SP_EXT_SIZE))
+		return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s> SIZE=%zu", from, d->msglen);
+	return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s>", from);
+}
+
+static void
+trace_message(struct sp_dialog *d)
+{
+	const char *p = d->message, *end = d->message + d->msglen, *eol;
+
+	if (d->env.line == NULL)
+		return;
+	while (p < end && (eol = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		size_t len = (size_t)(eol - p);
+
+		trace(d, SMTPPROBE_DIR_SENT, p, len > 0 && p[len - 1] == '\r' ? len - 1 : len);
+		p = eol + 1;
+	}
+}
+
+static int
+send_message(struct sp_dialog *d)
+{
+	char what[64];
+	int ex;
+
+	snprintf(what, sizeof(what), "message (%zu bytes)", d->msglen);
+	if ((ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what))) == -1)
+		return -1;
+	trace_message(d);
+	if (sp_conn_write(d->conn, d->message, d->msglen) == -1)
+		return -1;
+	return ex;
+}
+
+static int
+send_step(struct sp_dialog *d, struct step *s)
+{
+	const smtpprobe_opts *o = d->env.opts;
+
+	s->sent_at = now(d);
+	switch (s->kind) {
+	case K_COMMAND:
+		return s->ex = send_line(d, SMTPPROBE_STAGE_COMMAND, "%s", o->commands.v[s->idx]);
+	case K_MAIL:
+		return s->ex = send_mail(d);
+	case K_RCPT:
+		return s->ex = send_rcpt(d, s->idx);
+	case K_DATA:
+		return s->ex = send_line(d, SMTPPROBE_STAGE_DATA, "DATA");
+	case K_MESSAGE:
+		return s->ex = send_message(d);
+	case K_RSET:
+		return s->ex = send_line(d, SMTPPROBE_STAGE_RSET, "RSET");
+	case K_QUIT:
+		return s->ex = send_line(d, SMTPPROBE_STAGE_QUIT, "QUIT");
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+}
+
+/* Sends what may be sent now: one step, or a whole group with PIPELINING. */
+static void
+flush(struct sp_dialog *d)
+{
+	while (d->state == D_SCRIPT && d->sent < d->nsteps) {
+		struct step *s = &d->steps[d->sent];
+
+		if (d->sent > d->judged) {
+			enum kind prev = d->steps[d->sent - 1].kind;
+
+			if (!d->pipelining || !groupable(prev) || s->kind == K_COMMAND)
+				break;
+		}
+		if (send_step(d, s) == -1) {
+			internal_error(d);
+			return;
+		}
+		d->sent++;
+	}
+}
+
+static void
+judge_data(struct sp_dialog *d, const struct sp_reply_line *line, int ex)
+{
+	int want = d->env.opts->expect[SMTPPROBE_STAGE_DATA];
+
+	if (line->code == 354) {
+		/* Decided already: closing now is the only way not to deliver. */
+		if (d->winding_down) {
+			tracef(d, "closing instead of sending the message");
+			finish(d);
+		}
+		return;
+	}
+	if (want == 0 || line->code / 100 != want)
+		fail_reply(d, SMTPPROBE_STAGE_DATA, ex);
+	wind_down(d);
+}
+
+static void
+judge_message(struct sp_dialog *d, const struct sp_reply_line *line, int ex)
+{
+	if (!good(d, SMTPPROBE_STAGE_DATA, line->code)) {
+		fail_reply(d, SMTPPROBE_STAGE_DATA, ex);
+		wind_down(d);
+		return;
+	}
+	if (sp_reply_queue_id(line->text, d->r->queue_id, sizeof(d->r->queue_id)) == 0)
+		snprintf(d->r->queue_id, sizeof(d->r->queue_id), "%s", line->text);
+}
+
+static void
+judge_step(struct sp_dialog *d, const struct step *s, const struct sp_reply_line *line)
+{
+	smtpprobe_stage st = kind_stage[s->kind];
+
+	switch (s->kind) {
+	case K_COMMAND:
+		/* Extra commands are the caller's to judge (-R). */
+		return;
+	case K_DATA:
+		judge_data(d, line, s->ex);
+		return;
+	case K_MESSAGE:
+		judge_message(d, line, s->ex);
+		return;
+	case K_MAIL:
+		if (!good(d, st, line->code))
+			fail_reply(d, st, s->ex);
+		if (line->code / 100 != 2)
+			wind_down(d);
+		return;
+	case K_RCPT:
+		if (!good(d, st, line->code)) {
+			fail_reply(d, st, s->ex);
+			wind_down(d);
+		}
+		return;
+	default:
+		if (!good(d, st, line->code))
+			fail_reply(d, st, s->ex);
+		return;
+	}
+}
+
+static void
+script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	struct step *s;
+
+	if (d->judged >= d->sent) {
+		sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, cur_stage(d), -1,
+			"protocol error: a reply to no command");
+		finish(d);
+		return;
+	}
+	s = &d->steps[d->judged++];
+	record(d, s->ex, s->sent_at, line);
+	if (d->state != D_SCRIPT)
+		return;
+	judge_step(d, s, line);
+	if (d->state != D_SCRIPT)
+		return;
+	if (d->judged >= d->nsteps)
+		finish(d);
+	else
+		flush(d);
+}
+
+/* ------------------------------------------------- banner and greeting */
+
+static void
+send_greeting(struct sp_dialog *d, const char *verb, enum dstate next)
+{
+	set_state(d, next);
+	if ((d->greet_ex = send_line(d, SMTPPROBE_STAGE_EHLO, "%s %s", verb, d->helo)) == -1)
+		internal_error(d);
+}
+
+static void
+banner_reply(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	int ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_BANNER, "", 0);
+
+	if (ex == -1) {
+		internal_error(d);
+		return;
+	}
+	record(d, ex, d->connect_at, line);
+	if (!good(d, SMTPPROBE_STAGE_BANNER, line->code))
+		fail_reply(d, SMTPPROBE_STAGE_BANNER, ex);
+	if (line->code / 100 != 2 || d->env.opts->quit_after == SMTPPROBE_STAGE_BANNER)
+		quit_now(d);
+	else
+		send_greeting(d, d->env.opts->lmtp ? "LHLO" : "EHLO", D_GREET);
+}
+
+static void
+greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	bool ehlo = d->state == D_GREET;
+
+	record(d, d->greet_ex, 0, line);
+	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code / 100 == 2) {
+		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
+		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0;
+		plan(d);
+		return;
+	}
+	if (ehlo && !d->env.opts->lmtp && (line->code == 500 || line->code == 502)) {
+		sp_caps_clear(&d->r->caps);
+		send_greeting(d, "HELO", D_HELO);
+		return;
+	}
+	if (!good(d, SMTPPROBE_STAGE_EHLO, line->code))
+		fail_reply(d, SMTPPROBE_STAGE_EHLO, d->greet_ex);
+	quit_now(d);
+}
+
+static void
+on_reply(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	switch (d->state) {
+	case D_BANNER:
+		banner_reply(d, line);
+		break;
+	case D_GREET:
+	case D_HELO:
+		greet_reply(d, line);
+		break;
+	case D_SCRIPT:
+		script_reply(d, line);
+		break;
+	case D_DONE:
+		break;
+	default:
+		sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, cur_stage(d), -1,
+			"internal error: reply in state %s", dstate_names[d->state]);
+		finish(d);
+	}
+}
+
+/* ----------------------------------------------------- transport events */
+
+static void
+on_line(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	trace(d, SMTPPROBE_DIR_RECEIVED, line->raw, line->rawlen);
+	if (d->state == D_GREET)
+		sp_caps_line(&d->r->caps, line->raw + (line->rawlen > 4 ? 4 : line->rawlen),
+			line->rawlen > 4 ? line->rawlen - 4 : 0, d->reply_lines == 0);
+	d->reply_lines = line->last ? 0 : d->reply_lines + 1;
+	if (line->last)
+		on_reply(d, line);
+}
+
+static void
+on_input(void *arg, const char *data, size_t len)
+{
+	struct sp_dialog *d = arg;
+	struct sp_reply_line line;
+	size_t used;
+
+	while (len > 0 && d->state != D_DONE) {
+		switch (sp_reply_feed(&d->parser, data, len, &used, &line)) {
+		case SP_REPLY_MORE:
+			return;
+		case SP_REPLY_LINE:
+		case SP_REPLY_DONE:
+			on_line(d, &line);
+			break;
+		case SP_REPLY_ERROR:
+			sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, cur_stage(d), -1,
+				"protocol error in %s reply: %s",
+				smtpprobe_stage_name(cur_stage(d)),
+				sp_reply_strerror(d->parser.err));
+			finish(d);
+			return;
+		}
+		data += used;
+		len -= used;
+	}
+}
+
+static void
+choose_helo(struct sp_dialog *d)
+{
+	struct sockaddr_storage ss = { 0 };
+	char addr[SP_ADDR_MAX];
+
+	if (d->env.opts->helo != NULL) {
+		snprintf(d->helo, sizeof(d->helo), "%s", d->env.opts->helo);
+		return;
+	}
+	/* RFC 5321 4.1.4: a FQDN, or else the address literal of our end. */
+	if (gethostname(d->helo, sizeof(d->helo)) == 0 && strchr(d->helo, '.') != NULL)
+		return;
+	if (sp_conn_local(d->conn, &ss) == -1)
+		ss.ss_family = AF_UNSPEC;
+	if (ss.ss_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr)))
+		snprintf(d->helo, sizeof(d->helo), "[IPv6:%s]", addr);
+	else if (ss.ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr)))
+		snprintf(d->helo, sizeof(d->helo), "[%s]", addr);
+	else
+		snprintf(d->helo, sizeof(d->helo), "localhost.localdomain");
+}
+
+static void
+on_connected(void *arg)
+{
+	struct sp_dialog *d = arg;
+	int64_t t = now(d);
+
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_CONNECT, d->connect_at, t - d->connect_at);
+	d->connect_at = d->last_reply = t;
+	tracef(d, "connected to %s port %u", d->r->addr, d->r->port);
+	choose_helo(d);
+	set_state(d, D_BANNER);
+}
+
+static void
+on_failed(void *arg, int err)
+{
+	struct sp_dialog *d = arg;
+	smtpprobe_stage st = cur_stage(d);
+
+	if (d->state == D_DONE)
+		return;
+	if (d->state == D_CONNECT) {
+		sp_result_stage_time(d->r, st, d->connect_at, now(d) - d->connect_at);
+		sp_result_fail(d->r, SMTPPROBE_E_CONNECT, st, -1, "connect failed: %s", strerror(err));
+	} else if (err == 0) {
+		sp_result_fail(d->r, SMTPPROBE_E_CLOSED, st, -1,
+			"connection closed by server during %s", smtpprobe_stage_name(st));
+	} else {
+		sp_result_fail(d->r, SMTPPROBE_E_CLOSED, st, -1, "connection lost during %s: %s",
+			smtpprobe_stage_name(st), strerror(err));
+	}
+	finish(d);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void
+finish_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sp_dialog *d = arg;
+
+	sp_conn_free(d->conn);
+	d->conn = NULL;
+	d->done(d, d->arg); /* may free d */
+}
+
+/* The done callback always comes from the loop, never from inside a call. */
+static void
+finish(struct sp_dialog *d)
+{
+	if (d->state == D_DONE)
+		return;
+	if (d->r->status == SMTPPROBE_OK)
+		d->r->stage = cur_stage(d);
+	set_state(d, D_DONE);
+	d->r->end = now(d);
+	if (d->conn != NULL)
+		sp_conn_stop(d->conn);
+	event_active(d->finish_ev, 0, 0);
+}
+
+struct sp_dialog *
+sp_dialog_new(const struct sp_dialog_env *env, struct smtpprobe_result *r,
+	sp_dialog_done_fn done, void *arg)
+{
+	struct sp_dialog *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->env = *env;
+	d->r = r;
+	d->done = done;
+	d->arg = arg;
+	d->maxsteps = env->opts->commands.n + env->opts->rcpts.n + 6;
+	sp_reply_init(&d->parser);
+	d->steps = calloc(d->maxsteps, sizeof(*d->steps));
+	d->finish_ev = event_new(env->base, -1, 0, finish_cb, d);
+	if (d->steps == NULL || d->finish_ev == NULL) {
+		sp_dialog_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+int
+sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
+{
+	static const struct sp_conn_cb cb = { on_connected, on_input, on_failed };
+
+	if ((d->conn = sp_conn_new(d->env.base, &cb, d)) == NULL)
+		return -1;
+	d->r->start = d->connect_at = now(d);
+	d->state = D_CONNECT;
+	return sp_conn_connect(d->conn, sa, len);
+}
+
+void
+sp_dialog_abort(struct sp_dialog *d, smtpprobe_status status)
+{
+	smtpprobe_stage st = cur_stage(d);
+	int64_t t = now(d);
+
+	if (d->state == D_DONE)
+		return;
+	/* The stage that was waiting gets the time it waited. */
+	if (d->state == D_CONNECT)
+		sp_result_stage_time(d->r, st, d->connect_at, t - d->connect_at);
+	else
+		sp_result_stage_time(d->r, st, d->last_reply, t - d->last_reply);
+	if (status == SMTPPROBE_E_TIMEOUT)
+		sp_result_fail(d->r, status, st, -1, "%s timeout after %.3fs",
+			smtpprobe_stage_name(st), d->env.opts->timeout_ms / 1000.0);
+	else
+		sp_result_fail(d->r, status, st, -1, "%s", smtpprobe_status_name(status));
+	finish(d);
+}
+
+void
+sp_dialog_free(struct sp_dialog *d)
+{
+	if (d == NULL)
+		return;
+	if (d->finish_ev != NULL)
+		event_free(d->finish_ev);
+	sp_conn_free(d->conn);
+	sp_reply_free(&d->parser);
+	free(d->steps);
+	free(d->message);
+	free(d);
+}

@@ -1,0 +1,111 @@
+/*
+ * internal.h - what the library's files share and the world does not see:
+ * the options and result structures behind the public opaque types.
+ */
+#ifndef SP_INTERNAL_H
+#define SP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "smtpprobe.h"
+#include "caps.h"
+#include "reply.h"
+
+#define SP_DEFAULT_PORT 25
+#define SP_DEFAULT_TIMEOUT_MS 10000u
+#define SP_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
+#define SP_REASON_MAX 160
+#define SP_QUEUE_ID_MAX 128
+#define SP_NOTES_MAX 512
+
+struct sp_strv {
+	char **v;
+	size_t n;
+};
+
+int sp_strv_add(struct sp_strv *sv, const char *s);
+void sp_strv_free(struct sp_strv *sv);
+/* @return true when @p s may go on the wire: no CR, LF or NUL, not too long. */
+bool sp_wire_safe(const char *s, size_t len);
+
+struct smtpprobe_opts {
+	char *host;
+	unsigned port;
+	smtpprobe_family family;
+	char *helo;
+	bool lmtp;
+	char *from;          /* NULL: no MAIL unless recipients are given */
+	struct sp_strv rcpts;
+	char *notify;
+	struct sp_strv commands;
+	bool data;
+	char *subject;
+	struct sp_strv headers;
+	char *body;
+	size_t bodylen;
+	smtpprobe_stage quit_after; /* SMTPPROBE_STAGE_COUNT: none */
+	int expect[SMTPPROBE_STAGE_COUNT];
+	unsigned timeout_ms;
+	char *dns_addr;
+	unsigned dns_port;
+	char *hosts_file;
+};
+
+/* A deep copy, so a probe owns its options. NULL on ENOMEM. */
+smtpprobe_opts *sp_opts_dup(const smtpprobe_opts *o);
+
+struct sp_exchange {
+	smtpprobe_stage stage;
+	char *command;       /* as sent, redacted; "" for the banner */
+	int code;
+	char enhanced[SP_ENHANCED_MAX];
+	char *text;
+	int64_t usec;
+};
+
+struct sp_stage_rec {
+	bool ran;
+	int64_t start, usec;
+	int code;            /* worst reply code seen */
+};
+
+struct smtpprobe_result {
+	char *host;
+	char addr[SP_ADDR_MAX];
+	unsigned port;
+	smtpprobe_status status;
+	smtpprobe_stage stage;
+	char reason[SP_REASON_MAX];
+	int decider;
+	int64_t start, end;  /* usec since the probe started; end 0 while running */
+	struct sp_stage_rec stages[SMTPPROBE_STAGE_COUNT];
+	struct sp_exchange *ex;
+	size_t nex, capex;
+	struct sp_caps caps;
+	const char *greeting;
+	char queue_id[SP_QUEUE_ID_MAX];
+	char notes[SP_NOTES_MAX];
+};
+
+struct smtpprobe_result *sp_result_new(const char *host, unsigned port);
+void sp_result_free(struct smtpprobe_result *r);
+/* Appends an exchange for a command as sent; @return its index or -1 (ENOMEM). */
+int sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, size_t len);
+/* Records the reply that closes exchange @p i. @return 0 or -1 (ENOMEM). */
+int sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line, int64_t usec);
+/* Marks a stage as started at @p now (once) and adds @p usec to it. */
+void sp_result_stage_time(struct smtpprobe_result *r, smtpprobe_stage st, int64_t now, int64_t usec);
+/* The first failure decides; later ones are ignored. */
+void sp_result_fail(struct smtpprobe_result *r, smtpprobe_status status,
+	smtpprobe_stage st, int decider, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void sp_result_note(struct smtpprobe_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Monotonic clock in microseconds. */
+int64_t sp_now_usec(void);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * smtpprobe.h - libsmtpprobe: the SMTP client dialog of a monitoring probe,
+ * as an asynchronous state machine on a libevent event_base.
+ *
+ * Ownership rules, once for the whole API:
+ *  - Every smtpprobe_*_new() / smtpprobe_probe_start() result is freed by its
+ *    matching *_free(); nothing else frees it.
+ *  - Strings passed in are copied; strings returned are owned by the object
+ *    they came from and live as long as it does.
+ *  - A started probe calls its done callback exactly once: on completion, on
+ *    smtpprobe_probe_cancel(), and on smtpprobe_probe_free() of a probe still
+ *    running (status SMTPPROBE_CANCELLED). The callback may free the probe.
+ *
+ * The library prints nothing, exits nothing and keeps no global state: any
+ * number of probes may run on one event_base.
+ */
+#ifndef SMTPPROBE_H
+#define SMTPPROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SMTPPROBE_BUILDING) && defined(HAVE_VISIBILITY) && HAVE_VISIBILITY
+#define SMTPPROBE_API __attribute__((visibility("default")))
+#else
+#define SMTPPROBE_API
+#endif
+
+struct event_base; /* libevent; forward-declared so users need not include it */
+
+/** The stages of a dialog, in the order they run. */
+typedef enum smtpprobe_stage {
+	SMTPPROBE_STAGE_DNS,      /**< A/AAAA (and MX) lookups */
+	SMTPPROBE_STAGE_CONNECT,  /**< TCP connect */
+	SMTPPROBE_STAGE_TLS,      /**< TLS handshake (implicit or after STARTTLS) */
+	SMTPPROBE_STAGE_BANNER,   /**< the 220 greeting */
+	SMTPPROBE_STAGE_EHLO,     /**< EHLO, HELO fallback or LHLO */
+	SMTPPROBE_STAGE_STARTTLS, /**< STARTTLS command */
+	SMTPPROBE_STAGE_AUTH,     /**< SMTP AUTH exchange */
+	SMTPPROBE_STAGE_COMMAND,  /**< user-supplied extra commands */
+	SMTPPROBE_STAGE_MAIL,     /**< MAIL FROM */
+	SMTPPROBE_STAGE_RCPT,     /**< RCPT TO, one per recipient */
+	SMTPPROBE_STAGE_DATA,     /**< DATA, 354, message, 250 */
+	SMTPPROBE_STAGE_RSET,     /**< RSET when no message is sent */
+	SMTPPROBE_STAGE_QUIT,     /**< QUIT */
+	SMTPPROBE_STAGE_COUNT
+} smtpprobe_stage;
+
+/** What decided the outcome of one target's dialog. */
+typedef enum smtpprobe_status {
+	SMTPPROBE_OK,          /**< every stage got its expected reply */
+	SMTPPROBE_E_REPLY,     /**< a reply of the wrong class; see the decider */
+	SMTPPROBE_E_DNS,       /**< name resolution failed */
+	SMTPPROBE_E_CONNECT,   /**< TCP connect failed */
+	SMTPPROBE_E_TIMEOUT,   /**< the deadline passed */
+	SMTPPROBE_E_CLOSED,    /**< the server closed the connection */
+	SMTPPROBE_E_PROTOCOL,  /**< the server broke the protocol */
+	SMTPPROBE_E_TLS,       /**< TLS handshake failed */
+	SMTPPROBE_E_CERT,      /**< certificate verification failed */
+	SMTPPROBE_E_UNSUPPORTED, /**< the server lacks a needed extension */
+	SMTPPROBE_E_INTERNAL,  /**< out of memory or a bug of ours */
+	SMTPPROBE_CANCELLED,   /**< cancelled or freed before completion */
+	SMTPPROBE_STATUS_COUNT
+} smtpprobe_status;
+
+/** Transcript direction. */
+typedef enum smtpprobe_dir {
+	SMTPPROBE_DIR_SENT,     /**< client to server (">>>") */
+	SMTPPROBE_DIR_RECEIVED, /**< server to client ("<<<") */
+	SMTPPROBE_DIR_INFO      /**< an event of ours (connected, TLS up...) */
+} smtpprobe_dir;
+
+/** Address families for smtpprobe_opts_set_family(). */
+typedef enum smtpprobe_family {
+	SMTPPROBE_FAMILY_ANY,
+	SMTPPROBE_FAMILY_IPV4,
+	SMTPPROBE_FAMILY_IPV6
+} smtpprobe_family;
+
+typedef struct smtpprobe_opts smtpprobe_opts;
+typedef struct smtpprobe_probe smtpprobe_probe;
+typedef struct smtpprobe_result smtpprobe_result;
+
+/** @return the lower-case name of a stage ("rcpt"), or "?" if out of range. */
+SMTPPROBE_API const char *smtpprobe_stage_name(smtpprobe_stage stage);
+/** @return the stage named @p name (case-insensitive), or SMTPPROBE_STAGE_COUNT. */
+SMTPPROBE_API smtpprobe_stage smtpprobe_stage_from_name(const char *name);
+/** @return a short name of a status ("timeout"), or "?" if out of range. */
+SMTPPROBE_API const char *smtpprobe_status_name(smtpprobe_status status);
+/** @return the library version, "MAJOR.MINOR.PATCH". */
+SMTPPROBE_API const char *smtpprobe_version(void);
+
+/*
+ * Options. Setters copy their arguments and return 0, or -1 with errno set:
+ * EINVAL for a value that may not go on the wire (CR, LF or NUL inside, or
+ * out of range), ENOMEM when out of memory.
+ */
+
+/** @return new options with defaults (port 25, timeout 10 s), or NULL. */
+SMTPPROBE_API smtpprobe_opts *smtpprobe_opts_new(void);
+/** Frees @p opts; probes started from them keep their own copy. */
+SMTPPROBE_API void smtpprobe_opts_free(smtpprobe_opts *opts);
+
+/** @param host a name or an IP literal. @param port 0 for the default. */
+SMTPPROBE_API int smtpprobe_opts_set_host(smtpprobe_opts *opts, const char *host, unsigned port);
+SMTPPROBE_API int smtpprobe_opts_set_family(smtpprobe_opts *opts, smtpprobe_family family);
+/** Name sent in EHLO/HELO/LHLO. */
+SMTPPROBE_API int smtpprobe_opts_set_helo_name(smtpprobe_opts *opts, const char *name);
+/** LHLO instead of EHLO (RFC 2033). */
+SMTPPROBE_API int smtpprobe_opts_set_lmtp(smtpprobe_opts *opts, bool lmtp);
+/** MAIL FROM address, without angle brackets ("" for the null sender). */
+SMTPPROBE_API int smtpprobe_opts_set_from(smtpprobe_opts *opts, const char *addr);
+/** Adds a RCPT TO address, without angle brackets. */
+SMTPPROBE_API int smtpprobe_opts_add_rcpt(smtpprobe_opts *opts, const char *addr);
+/** DSN NOTIFY parameter value ("SUCCESS,FAILURE", "NEVER"), sent when DSN is advertised. */
+SMTPPROBE_API int smtpprobe_opts_set_notify(smtpprobe_opts *opts, const char *notify);
+/** Adds an extra command sent after EHLO (and AUTH), before MAIL. */
+SMTPPROBE_API int smtpprobe_opts_add_command(smtpprobe_opts *opts, const char *command);
+/** Send a test message after the recipients. */
+SMTPPROBE_API int smtpprobe_opts_set_data(smtpprobe_opts *opts, bool data);
+SMTPPROBE_API int smtpprobe_opts_set_subject(smtpprobe_opts *opts, const char *subject);
+/** Adds a header line "Name: value" to the test message. */
+SMTPPROBE_API int smtpprobe_opts_add_header(smtpprobe_opts *opts, const char *header);
+/** Message body; bare LF or CRLF line ends, dot-stuffed when sent. NUL refused. */
+SMTPPROBE_API int smtpprobe_opts_set_body(smtpprobe_opts *opts, const char *body, size_t len);
+/** Stop (with QUIT) after this stage: banner, ehlo, starttls, auth, mail or rcpt. */
+SMTPPROBE_API int smtpprobe_opts_set_quit_after(smtpprobe_opts *opts, smtpprobe_stage stage);
+/**
+ * The reply class (2, 4 or 5) that counts as good for a stage; 0 restores
+ * the default (2xx, and 354 for the DATA command).
+ */
+SMTPPROBE_API int smtpprobe_opts_set_expect_class(smtpprobe_opts *opts, smtpprobe_stage stage, int klass);
+/** Deadline for the whole probe, DNS included. */
+SMTPPROBE_API int smtpprobe_opts_set_timeout_ms(smtpprobe_opts *opts, unsigned ms);
+/** Resolver to ask instead of /etc/resolv.conf; @param port 0 for 53. */
+SMTPPROBE_API int smtpprobe_opts_set_dns_server(smtpprobe_opts *opts, const char *addr, unsigned port);
+/** Path of the hosts file consulted before DNS (default /etc/hosts; NULL or "" to skip). */
+SMTPPROBE_API int smtpprobe_opts_set_hosts_file(smtpprobe_opts *opts, const char *path);
+
+/*
+ * Probes.
+ */
+
+/** Called exactly once per started probe. May free the probe. */
+typedef void (*smtpprobe_done_fn)(smtpprobe_probe *probe, void *arg);
+/**
+ * Called for every line sent or received and for events of ours. Secrets are
+ * already redacted. @p usec is the time since the probe started.
+ */
+typedef void (*smtpprobe_line_fn)(const smtpprobe_result *target, smtpprobe_dir dir,
+	const char *line, size_t len, int64_t usec, void *arg);
+
+typedef struct smtpprobe_callbacks {
+	smtpprobe_done_fn done; /**< required */
+	smtpprobe_line_fn line; /**< optional transcript sink */
+} smtpprobe_callbacks;
+
+/**
+ * Starts a probe of the target in @p opts on @p base. The options are copied.
+ * @return the probe, or NULL with errno set (EINVAL: no host; ENOMEM). No
+ * callback is made when NULL is returned.
+ */
+SMTPPROBE_API smtpprobe_probe *smtpprobe_probe_start(struct event_base *base,
+	const smtpprobe_opts *opts, const smtpprobe_callbacks *cb, void *arg);
+/** Stops a running probe; its done callback runs before this returns. */
+SMTPPROBE_API void smtpprobe_probe_cancel(smtpprobe_probe *probe);
+/** Frees a probe (cancelling it first if still running). */
+SMTPPROBE_API void smtpprobe_probe_free(smtpprobe_probe *probe);
+/** @return true once the done callback has been called. */
+SMTPPROBE_API bool smtpprobe_probe_done(const smtpprobe_probe *probe);
+/** @return the number of targets (addresses dialled or attempted). */
+SMTPPROBE_API size_t smtpprobe_probe_count(const smtpprobe_probe *probe);
+/** @return target @p i, owned by the probe, or NULL if out of range. */
+SMTPPROBE_API const smtpprobe_result *smtpprobe_probe_result(const smtpprobe_probe *probe, size_t i);
+/** @return the DNS stage time in microseconds, or -1 when no lookup was made. */
+SMTPPROBE_API int64_t smtpprobe_probe_dns_usec(const smtpprobe_probe *probe);
+
+/*
+ * Results of one target.
+ */
+
+/** @return the host name the target was reached by (as given, or the MX name). */
+SMTPPROBE_API const char *smtpprobe_result_host(const smtpprobe_result *r);
+/** @return the numeric address ("192.0.2.1", "2001:db8::1"), or "" if none. */
+SMTPPROBE_API const char *smtpprobe_result_addr(const smtpprobe_result *r);
+SMTPPROBE_API unsigned smtpprobe_result_port(const smtpprobe_result *r);
+SMTPPROBE_API smtpprobe_status smtpprobe_result_status(const smtpprobe_result *r);
+/** @return the stage that decided the outcome (the last stage run when OK). */
+SMTPPROBE_API smtpprobe_stage smtpprobe_result_stage(const smtpprobe_result *r);
+/** @return the reason in words ("Connection refused", "line over 4096 bytes"), or "". */
+SMTPPROBE_API const char *smtpprobe_result_reason(const smtpprobe_result *r);
+/** @return the index of the exchange that decided the outcome, or -1. */
+SMTPPROBE_API int smtpprobe_result_decider(const smtpprobe_result *r);
+/** @return total time of this target's dialog in microseconds (connect to close). */
+SMTPPROBE_API int64_t smtpprobe_result_usec(const smtpprobe_result *r);
+
+/** @return true when the stage ran (it was started). */
+SMTPPROBE_API bool smtpprobe_stage_ran(const smtpprobe_result *r, smtpprobe_stage s);
+/** @return when the stage started, microseconds after the probe started. */
+SMTPPROBE_API int64_t smtpprobe_stage_start_usec(const smtpprobe_result *r, smtpprobe_stage s);
+/** @return the time the stage took in microseconds (all its exchanges). */
+SMTPPROBE_API int64_t smtpprobe_stage_usec(const smtpprobe_result *r, smtpprobe_stage s);
+/** @return the reply code that judged the stage (its worst reply), or 0. */
+SMTPPROBE_API int smtpprobe_stage_code(const smtpprobe_result *r, smtpprobe_stage s);
+
+/**
+ * Exchanges: one per command sent (and one for the banner), in order. The
+ * command is the line as sent without CRLF, secrets redacted ("" for the
+ * banner); code is 0 when no reply came.
+ */
+SMTPPROBE_API size_t smtpprobe_exchange_count(const smtpprobe_result *r);
+SMTPPROBE_API smtpprobe_stage smtpprobe_exchange_stage(const smtpprobe_result *r, size_t i);
+SMTPPROBE_API const char *smtpprobe_exchange_command(const smtpprobe_result *r, size_t i);
+SMTPPROBE_API int smtpprobe_exchange_code(const smtpprobe_result *r, size_t i);
+/** @return the enhanced status code ("5.1.1"), or "". */
+SMTPPROBE_API const char *smtpprobe_exchange_enhanced(const smtpprobe_result *r, size_t i);
+/** @return the text of the reply's last line, after the code and enhanced code. */
+SMTPPROBE_API const char *smtpprobe_exchange_text(const smtpprobe_result *r, size_t i);
+SMTPPROBE_API int64_t smtpprobe_exchange_usec(const smtpprobe_result *r, size_t i);
+
+/** @return the queue id from the reply to the end of the message, or "". */
+SMTPPROBE_API const char *smtpprobe_result_queue_id(const smtpprobe_result *r);
+/** @return the greeting verb that worked: "EHLO", "HELO", "LHLO", or "". */
+SMTPPROBE_API const char *smtpprobe_result_greeting(const smtpprobe_result *r);
+/** @return things worth telling that changed nothing ("no DSN: NOTIFY not sent"), "; "-joined, or "". */
+SMTPPROBE_API const char *smtpprobe_result_notes(const smtpprobe_result *r);
+
+/*
+ * Capabilities advertised in the (last) EHLO/LHLO reply.
+ */
+
+/** @return true when the keyword (e.g. "PIPELINING") was advertised; case-insensitive. */
+SMTPPROBE_API bool smtpprobe_result_has_ext(const smtpprobe_result *r, const char *keyword);
+/** @return the SIZE value, 0 when absent or unlimited. */
+SMTPPROBE_API uint64_t smtpprobe_result_size_limit(const smtpprobe_result *r);
+/** @return the advertised keywords with their parameters, space-separated ("SIZE=10240000 PIPELINING AUTH=PLAIN,LOGIN"). */
+SMTPPROBE_API const char *smtpprobe_result_caps(const smtpprobe_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMTPPROBE_H */

@@ -1,0 +1,1468 @@
+/*
+ * options.c - argv (and --extra-opts ini sections) -> a validated sp_config.
+ *
+ * check_smtp's option letters keep their meaning. Every value that can
+ * reach the wire is checked here, before anything is sent: CR, LF or NUL in
+ * one would let a command line inject SMTP commands.
+ *
+ * Every string in the configuration is an owned copy, so the configuration
+ * does not depend on argv or on the ini file buffers, which are wiped and
+ * freed before sp_options_parse() returns. The parser prints nothing and
+ * never exits: main() decides what to do with SP_HELP, SP_VERSION and
+ * SP_USAGE_ERROR.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+
+#define BODY_MAX (1024 * 1024)     /* --body @FILE */
+#define AUTHFILE_MAX (64 * 1024)   /* --authfile */
+#define INI_MAX (1024 * 1024)      /* --extra-opts */
+#define HOST_MAX 253               /* RFC 1035 name length in text form */
+#define ADDR_MAX 254               /* RFC 5321 path is 256 octets with <> */
+#define COMMAND_MAX 510            /* RFC 5321 command line is 512 with CRLF */
+#define TIMEOUT_MAX_S 3600
+#define CERT_DAYS_MAX 100000
+#define DEFAULT_SECTION "check_smtp_probe"
+
+/* Values of long options that have no short letter: above any char. */
+enum {
+	OPT_RCPT = 256, OPT_NOTIFY, OPT_DATA, OPT_SUBJECT, OPT_HEADER, OPT_BODY,
+	OPT_QUIT_AFTER, OPT_EXPECT_REPLY, OPT_REQUIRE_EXT, OPT_TRANSCRIPT,
+	OPT_OUTPUT, OPT_EXTRA_OPTS, OPT_SNI, OPT_INSECURE, OPT_CA_FILE,
+	OPT_CA_PATH, OPT_TLS_MIN, OPT_AUTHFILE, OPT_ALLOW_PLAINTEXT,
+	OPT_MX_POLICY, OPT_DNS_SERVER,
+};
+
+/* ':' first: getopt reports a missing argument as ':' and prints nothing. */
+static const char short_options[] = ":H:p:46e:F:Lf:C:R:qw:c:t:vhVSsD:A:U:P:r::M:";
+
+static const struct option long_options[] = {
+	{ "hostname", required_argument, NULL, 'H' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "use-ipv4", no_argument, NULL, '4' },
+	{ "use-ipv6", no_argument, NULL, '6' },
+	{ "mx", required_argument, NULL, 'M' },
+	{ "mx-policy", required_argument, NULL, OPT_MX_POLICY },
+	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
+	{ "expect", required_argument, NULL, 'e' },
+	{ "fqdn", required_argument, NULL, 'F' },
+	{ "lmtp", no_argument, NULL, 'L' },
+	{ "from", required_argument, NULL, 'f' },
+	{ "rcpt", required_argument, NULL, OPT_RCPT },
+	{ "notify", required_argument, NULL, OPT_NOTIFY },
+	{ "command", required_argument, NULL, 'C' },
+	{ "response", required_argument, NULL, 'R' },
+	{ "data", no_argument, NULL, OPT_DATA },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "body", required_argument, NULL, OPT_BODY },
+	{ "quit-after", required_argument, NULL, OPT_QUIT_AFTER },
+	{ "expect-reply", required_argument, NULL, OPT_EXPECT_REPLY },
+	{ "require-ext", required_argument, NULL, OPT_REQUIRE_EXT },
+	{ "ignore-quit-failure", no_argument, NULL, 'q' },
+	{ "starttls", no_argument, NULL, 'S' },
+	{ "tls", no_argument, NULL, 's' },
+	{ "ssl", no_argument, NULL, 's' },
+	{ "certificate", required_argument, NULL, 'D' },
+	{ "sni", optional_argument, NULL, OPT_SNI },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "ca-path", required_argument, NULL, OPT_CA_PATH },
+	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
+	{ "authtype", required_argument, NULL, 'A' },
+	{ "authuser", required_argument, NULL, 'U' },
+	{ "authpass", required_argument, NULL, 'P' },
+	{ "authfile", required_argument, NULL, OPT_AUTHFILE },
+	{ "allow-plaintext-auth", no_argument, NULL, OPT_ALLOW_PLAINTEXT },
+	{ "proxy", optional_argument, NULL, 'r' },
+	{ "warning", required_argument, NULL, 'w' },
+	{ "critical", required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "transcript", required_argument, NULL, OPT_TRANSCRIPT },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "extra-opts", optional_argument, NULL, OPT_EXTRA_OPTS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The state of one sp_options_parse() call. */
+struct parser {
+	struct sp_config *cfg;
+	char *err;
+	size_t errlen;
+	char name[48];          /* "-H/--hostname" of the option at hand, for messages */
+	struct sp_strlist ini;  /* "--key=value" strings from ini files (owned) */
+	struct sp_strlist args; /* the argv getopt runs over; entries not owned */
+};
+
+/* ------------------------------------------------------------ small helpers */
+
+__attribute__((format(printf, 2, 3)))
+static int
+fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->err != NULL && ps->errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(ps->err, ps->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static const struct option *
+option_by_val(int val)
+{
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		if (o->val == val)
+			return o;
+	return NULL;
+}
+
+/* "-H/--hostname", "--rcpt": how messages name an option. */
+static void
+set_name(struct parser *ps, int val)
+{
+	const struct option *o = option_by_val(val);
+
+	if (o == NULL)
+		snprintf(ps->name, sizeof ps->name, "-%c", val);
+	else if (val < 256)
+		snprintf(ps->name, sizeof ps->name, "-%c/--%s", val, o->name);
+	else
+		snprintf(ps->name, sizeof ps->name, "--%s", o->name);
+}
+
+/* Wipes a secret so that neither free() nor a core dump keeps it. */
+static void
+wipe(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+}
+
+static char *
+dup_upper(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *p = d; p != NULL && *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return d;
+}
+
+/* Replaces an owned string field; the old value is freed. */
+static int
+set_str(struct parser *ps, const char **field, const char *value)
+{
+	char *d = strdup(value);
+
+	if (d == NULL)
+		return fail(ps, "out of memory");
+	free((char *)*field);
+	*field = d;
+	return 0;
+}
+
+/* Appends @p s to @p l, which takes ownership; the array doubles as needed. */
+static int
+strlist_push(struct sp_strlist *l, char *s)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap != 0 ? l->cap * 2 : 8;
+		char **v;
+
+		if (cap < l->cap || cap > SIZE_MAX / sizeof *v)
+			return -1;
+		v = realloc(l->v, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = s;
+	return 0;
+}
+
+static int
+strlist_add_copy(struct parser *ps, struct sp_strlist *l, const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL || strlist_push(l, d) < 0) {
+		free(d);
+		return fail(ps, "out of memory");
+	}
+	return 0;
+}
+
+/* Frees the array and, when @p owned, the strings, wiping them first. */
+static void
+strlist_free(struct sp_strlist *l, bool owned)
+{
+	for (size_t i = 0; owned && i < l->n; i++) {
+		wipe(l->v[i]);
+		free(l->v[i]);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static bool
+has_crlf(const char *s, size_t len)
+{
+	return memchr(s, '\r', len) != NULL || memchr(s, '\n', len) != NULL ||
+		memchr(s, '\0', len) != NULL;
+}
+
+/* The one check every wire-bound value passes: no CR, LF or NUL. */
+static int
+check_wire(struct parser *ps, const char *s)
+{
+	if (has_crlf(s, strlen(s)))
+		return fail(ps, "%s contains CR, LF or NUL", ps->name);
+	return 0;
+}
+
+/* Parses a decimal integer in [min, max]; digits only, no sign or spaces. */
+static int
+parse_uint(const char *s, size_t len, unsigned long min, unsigned long max,
+	unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+		if (v > max)
+			return -1; /* also stops any overflow */
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Reads a whole regular file of at most @p max bytes into an owned,
+ * NUL-terminated buffer. NUL bytes are refused: what is read here becomes
+ * message text, a password or options. The buffer is allocated once (no
+ * realloc), so a secret never leaves a stale copy on the heap.
+ */
+static int
+read_file(struct parser *ps, const char *path, size_t max, bool secret,
+	char **out, size_t *outlen)
+{
+	struct stat st;
+	size_t len = 0;
+	char *buf;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail(ps, "%s: cannot read %s: %s", ps->name, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(ps, "%s: %s is not a regular file", ps->name, path);
+	}
+	if (secret && (st.st_mode & S_IROTH)) {
+		close(fd);
+		return fail(ps, "%s: %s is readable by everyone (chmod o-r)", ps->name, path);
+	}
+	buf = malloc(max + 1);
+	if (buf == NULL) {
+		close(fd);
+		return fail(ps, "out of memory");
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fail(ps, "%s: cannot read %s: %s", ps->name, path, strerror(errno));
+			break;
+		}
+		if (n == 0 || (len += (size_t)n) > max)
+			break;
+	}
+	close(fd);
+	if (rc == 0 && len > max)
+		rc = fail(ps, "%s: %s is larger than %zu bytes", ps->name, path, max);
+	else if (rc == 0 && memchr(buf, '\0', len) != NULL)
+		rc = fail(ps, "%s: %s contains a NUL byte", ps->name, path);
+	if (rc < 0) {
+		explicit_bzero(buf, max + 1);
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* Trims whitespace at both ends, in place. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (is_space(*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && is_space(e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* ------------------------------------------------------------ validators */
+
+static bool
+is_ldh(char c)
+{
+	return isalnum((unsigned char)c) || c == '-';
+}
+
+/* -H, -M, --sni: a name or IP literal: printable, no spaces, <= 253 chars. */
+static int
+check_host(struct parser *ps, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (check_wire(ps, s) < 0)
+		return -1;
+	if (len == 0 || len > HOST_MAX)
+		return fail(ps, "%s: host name empty or longer than %d", ps->name, HOST_MAX);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return fail(ps, "%s: space or control character in host name", ps->name);
+	return 0;
+}
+
+/* "[192.0.2.1]" or "[IPv6:2001:db8::1]", RFC 5321's address literals. */
+static bool
+is_address_literal(const char *s, size_t len)
+{
+	char buf[64];
+	unsigned char bin[16];
+
+	if (len < 3 || s[0] != '[' || s[len - 1] != ']' || len - 2 >= sizeof buf)
+		return false;
+	memcpy(buf, s + 1, len - 2);
+	buf[len - 2] = '\0';
+	if (strncasecmp(buf, "IPv6:", 5) == 0)
+		return inet_pton(AF_INET6, buf + 5, bin) == 1;
+	return inet_pton(AF_INET, buf, bin) == 1;
+}
+
+/* -F: a domain (letters, digits, '-', '.') or an address literal. */
+static int
+check_fqdn(struct parser *ps, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (check_wire(ps, s) < 0)
+		return -1;
+	if (len == 0 || len > HOST_MAX)
+		return fail(ps, "%s: name empty or longer than %d", ps->name, HOST_MAX);
+	if (s[0] == '[')
+		return is_address_literal(s, len) ? 0
+			: fail(ps, "%s: bad address literal \"%s\"", ps->name, s);
+	for (size_t i = 0; i < len; i++)
+		if (!is_ldh(s[i]) && s[i] != '.')
+			return fail(ps, "%s: \"%s\" is not a domain name", ps->name, s);
+	return 0;
+}
+
+/* --from, --rcpt: no CR/LF, no '<', '>' or spaces; RCPT needs an '@'. */
+static int
+check_address(struct parser *ps, const char *s, bool need_at)
+{
+	size_t len = strlen(s);
+
+	if (check_wire(ps, s) < 0)
+		return -1;
+	if (len > ADDR_MAX)
+		return fail(ps, "%s: address longer than %d", ps->name, ADDR_MAX);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || s[i] == '<' || s[i] == '>')
+			return fail(ps, "%s: '<', '>', space or control character in address", ps->name);
+	if (need_at && strchr(s, '@') == NULL)
+		return fail(ps, "%s: \"%s\" has no '@'", ps->name, s);
+	return 0;
+}
+
+/* --header: "Name: value", the name printable without space or colon. */
+static int
+check_header(struct parser *ps, const char *s)
+{
+	const char *p = s;
+
+	if (check_wire(ps, s) < 0)
+		return -1;
+	while (*p > ' ' && *p < 0x7f && *p != ':')
+		p++;
+	if (p == s || *p != ':')
+		return fail(ps, "%s: \"%s\" is not \"Name: value\"", ps->name, s);
+	return 0;
+}
+
+/* ------------------------------------------------------------ target */
+
+static int
+opt_port(struct parser *ps, const char *arg)
+{
+	unsigned long v;
+
+	if (parse_uint(arg, strlen(arg), 1, 65535, &v) < 0)
+		return fail(ps, "%s: \"%s\" is not a port (1-65535)", ps->name, arg);
+	ps->cfg->port = (unsigned)v;
+	return 0;
+}
+
+static int
+opt_mx_policy(struct parser *ps, const char *arg)
+{
+	if (strcasecmp(arg, "worst") == 0)
+		ps->cfg->mx_policy = SP_MX_WORST;
+	else if (strcasecmp(arg, "any") == 0)
+		ps->cfg->mx_policy = SP_MX_ANY;
+	else if (strcasecmp(arg, "primary") == 0)
+		ps->cfg->mx_policy = SP_MX_PRIMARY;
+	else
+		return fail(ps, "%s: \"%s\" is not worst, any or primary", ps->name, arg);
+	return 0;
+}
+
+/* Splits "1.2.3.4", "1.2.3.4:53", "[::1]:53", "[::1]" or "::1". */
+static int
+split_dns_server(const char *arg, char *addr, size_t addrlen, const char **port)
+{
+	const char *end, *colon = strchr(arg, ':');
+	size_t len;
+
+	*port = NULL;
+	if (arg[0] == '[') {
+		end = strchr(arg, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return -1;
+		if (end[1] == ':')
+			*port = end + 2;
+		arg++;
+	} else if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+		end = colon; /* one colon: IPv4 with a port */
+		*port = colon + 1;
+	} else {
+		end = arg + strlen(arg); /* no colon, or a bare IPv6 address */
+	}
+	len = (size_t)(end - arg);
+	if (len == 0 || len >= addrlen)
+		return -1;
+	memcpy(addr, arg, len);
+	addr[len] = '\0';
+	return 0;
+}
+
+static int
+opt_dns_server(struct parser *ps, const char *arg)
+{
+	struct sp_config *cfg = ps->cfg;
+	unsigned char bin[16];
+	const char *port;
+	unsigned long v = 0;
+
+	if (split_dns_server(arg, cfg->dns_addr, sizeof cfg->dns_addr, &port) < 0 ||
+	    (inet_pton(AF_INET, cfg->dns_addr, bin) != 1 &&
+	     inet_pton(AF_INET6, cfg->dns_addr, bin) != 1) ||
+	    (arg[0] == '[' && strchr(cfg->dns_addr, ':') == NULL) ||
+	    (port != NULL && parse_uint(port, strlen(port), 1, 65535, &v) < 0)) {
+		cfg->dns_addr[0] = '\0';
+		return fail(ps, "%s: \"%s\" is not ADDR[:PORT] with an IP address", ps->name, arg);
+	}
+	cfg->dns_port = (unsigned)v;
+	return set_str(ps, &cfg->dns_server, arg);
+}
+
+/* ------------------------------------------------------------ dialog */
+
+/* --notify: "never" alone, or any of success, failure, delay once each. */
+static int
+opt_notify(struct parser *ps, const char *arg)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	char buf[sizeof ps->cfg->notify_buf];
+	bool seen[3] = { false, false, false };
+	size_t len = strlen(arg);
+
+	if (len == 0 || len >= sizeof buf)
+		return fail(ps, "%s: \"%s\" is not success,failure,delay or never", ps->name, arg);
+	for (size_t i = 0; i <= len; i++)
+		buf[i] = (char)toupper((unsigned char)arg[i]);
+	if (strcmp(buf, "NEVER") == 0)
+		goto ok;
+	for (const char *p = buf;;) {
+		size_t n = strcspn(p, ",");
+		size_t w;
+
+		for (w = 0; w < 3; w++)
+			if (strlen(words[w]) == n && strncmp(p, words[w], n) == 0)
+				break;
+		if (w == 3 || seen[w])
+			return fail(ps, "%s: \"%s\" is not success,failure,delay or never", ps->name, arg);
+		seen[w] = true;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+ok:
+	memcpy(ps->cfg->notify_buf, buf, len + 1);
+	ps->cfg->notify = ps->cfg->notify_buf;
+	return 0;
+}
+
+static int
+opt_command(struct parser *ps, const char *arg)
+{
+	if (check_wire(ps, arg) < 0)
+		return -1;
+	if (arg[0] == '\0' || strlen(arg) > COMMAND_MAX)
+		return fail(ps, "%s: command empty or longer than %d", ps->name, COMMAND_MAX);
+	return strlist_add_copy(ps, &ps->cfg->commands, arg);
+}
+
+/* -R: compiled once to catch a bad regex now rather than mid-dialog. */
+static int
+opt_response(struct parser *ps, const char *arg)
+{
+	regex_t re;
+	char msg[128];
+	int rc = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
+
+	if (rc != 0) {
+		regerror(rc, &re, msg, sizeof msg);
+		return fail(ps, "%s: bad regular expression \"%s\": %s", ps->name, arg, msg);
+	}
+	regfree(&re);
+	return strlist_add_copy(ps, &ps->cfg->responses, arg);
+}
+
+static int
+opt_body(struct parser *ps, const char *arg)
+{
+	struct sp_config *cfg = ps->cfg;
+	char *body;
+	size_t len;
+
+	if (arg[0] == '@') {
+		if (read_file(ps, arg + 1, BODY_MAX, false, &body, &len) < 0)
+			return -1;
+		char *shrunk = realloc(body, len + 1); /* not a secret: realloc is fine */
+		if (shrunk != NULL)
+			body = shrunk;
+	} else {
+		len = strlen(arg);
+		body = strdup(arg);
+		if (body == NULL)
+			return fail(ps, "out of memory");
+	}
+	free(cfg->body);
+	cfg->body = body;
+	cfg->bodylen = len;
+	return 0;
+}
+
+/* --quit-after: only the stages after which QUIT makes sense. */
+static int
+opt_quit_after(struct parser *ps, const char *arg)
+{
+	smtpprobe_stage st = smtpprobe_stage_from_name(arg);
+
+	switch (st) {
+	case SMTPPROBE_STAGE_BANNER:
+	case SMTPPROBE_STAGE_EHLO:
+	case SMTPPROBE_STAGE_STARTTLS:
+	case SMTPPROBE_STAGE_AUTH:
+	case SMTPPROBE_STAGE_MAIL:
+	case SMTPPROBE_STAGE_RCPT:
+		ps->cfg->quit_after = st;
+		return 0;
+	default:
+		return fail(ps, "%s: \"%s\" is not banner, ehlo, starttls, auth, mail or rcpt",
+			ps->name, arg);
+	}
+}
+
+/* --expect-reply STAGE=CLASS, for the stages that get an SMTP reply. */
+static int
+opt_expect_reply(struct parser *ps, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char stage[16];
+	smtpprobe_stage st = SMTPPROBE_STAGE_COUNT;
+
+	if (eq != NULL && (size_t)(eq - arg) < sizeof stage) {
+		memcpy(stage, arg, (size_t)(eq - arg));
+		stage[eq - arg] = '\0';
+		st = smtpprobe_stage_from_name(stage);
+	}
+	if (st == SMTPPROBE_STAGE_DNS || st == SMTPPROBE_STAGE_CONNECT ||
+	    st == SMTPPROBE_STAGE_TLS)
+		st = SMTPPROBE_STAGE_COUNT; /* no SMTP reply to judge there */
+	if (st == SMTPPROBE_STAGE_COUNT)
+		return fail(ps, "%s: \"%s\" is not STAGE=CLASS with a stage that gets a reply",
+			ps->name, arg);
+	if (strcmp(eq + 1, "2") != 0 && strcmp(eq + 1, "4") != 0 && strcmp(eq + 1, "5") != 0)
+		return fail(ps, "%s: \"%s\": the class is 2, 4 or 5", ps->name, arg);
+	ps->cfg->expect_class[st] = eq[1] - '0';
+	return 0;
+}
+
+/* --require-ext EXT[,EXT...]: EHLO keywords (RFC 5321: ALPHA/DIGIT, then '-'). */
+static int
+opt_require_ext(struct parser *ps, const char *arg)
+{
+	for (const char *p = arg;;) {
+		size_t n = strcspn(p, ",");
+		char *kw;
+
+		if (n == 0 || !isalnum((unsigned char)p[0]))
+			return fail(ps, "%s: \"%s\" is not a list of EHLO keywords", ps->name, arg);
+		for (size_t i = 0; i < n; i++)
+			if (!is_ldh(p[i]))
+				return fail(ps, "%s: \"%s\" is not a list of EHLO keywords", ps->name, arg);
+		kw = strndup(p, n);
+		if (kw == NULL)
+			return fail(ps, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			kw[i] = (char)toupper((unsigned char)kw[i]);
+		if (strlist_push(&ps->cfg->require_ext, kw) < 0) {
+			free(kw);
+			return fail(ps, "out of memory");
+		}
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* ------------------------------------------------------------ TLS */
+
+/* -D WARN[,CRIT]: days; a lone WARN means CRIT 0, as check_smtp does. */
+static int
+opt_certificate(struct parser *ps, const char *arg)
+{
+	const char *comma = strchr(arg, ',');
+	size_t wlen = comma != NULL ? (size_t)(comma - arg) : strlen(arg);
+	unsigned long warn, crit = 0;
+
+	if (parse_uint(arg, wlen, 0, CERT_DAYS_MAX, &warn) < 0 ||
+	    (comma != NULL && parse_uint(comma + 1, strlen(comma + 1), 0, CERT_DAYS_MAX, &crit) < 0))
+		return fail(ps, "%s: \"%s\" is not WARN[,CRIT] days", ps->name, arg);
+	if (warn < crit)
+		return fail(ps, "%s: \"%s\": WARN days must not be fewer than CRIT days",
+			ps->name, arg);
+	ps->cfg->cert_days_set = true;
+	ps->cfg->cert_warn_days = (int)warn;
+	ps->cfg->cert_crit_days = (int)crit;
+	return 0;
+}
+
+static int
+opt_sni(struct parser *ps, const char *arg)
+{
+	if (arg == NULL) {
+		/* plain --sni: the default, the host name being checked */
+		free((char *)ps->cfg->sni);
+		ps->cfg->sni = NULL;
+		return 0;
+	}
+	if (check_host(ps, arg) < 0)
+		return -1;
+	return set_str(ps, &ps->cfg->sni, arg);
+}
+
+static int
+opt_tls_min(struct parser *ps, const char *arg)
+{
+	if (strcmp(arg, "1.0") != 0 && strcmp(arg, "1.1") != 0 &&
+	    strcmp(arg, "1.2") != 0 && strcmp(arg, "1.3") != 0)
+		return fail(ps, "%s: \"%s\" is not 1.0, 1.1, 1.2 or 1.3", ps->name, arg);
+	return set_str(ps, &ps->cfg->tls_min, arg);
+}
+
+static int
+opt_path(struct parser *ps, const char **field, const char *arg)
+{
+	if (arg[0] == '\0')
+		return fail(ps, "%s: empty file name", ps->name);
+	return set_str(ps, field, arg);
+}
+
+/* ------------------------------------------------------------ AUTH, PROXY */
+
+static int
+opt_authtype(struct parser *ps, const char *arg)
+{
+	char *mech;
+
+	if (strcasecmp(arg, "PLAIN") != 0 && strcasecmp(arg, "LOGIN") != 0 &&
+	    strcasecmp(arg, "CRAM-MD5") != 0)
+		return fail(ps, "%s: \"%s\" is not PLAIN, LOGIN or CRAM-MD5", ps->name, arg);
+	mech = dup_upper(arg);
+	if (mech == NULL)
+		return fail(ps, "out of memory");
+	free((char *)ps->cfg->auth_mech);
+	ps->cfg->auth_mech = mech;
+	return 0;
+}
+
+/* Replaces the password, wiping the old one. */
+static int
+set_password(struct parser *ps, const char *pass)
+{
+	char *d;
+
+	if (check_wire(ps, pass) < 0)
+		return -1;
+	d = strdup(pass);
+	if (d == NULL)
+		return fail(ps, "out of memory");
+	wipe(ps->cfg->auth_pass);
+	free(ps->cfg->auth_pass);
+	ps->cfg->auth_pass = d;
+	return 0;
+}
+
+/*
+ * -P: copied, then blanked where it was found -- in the caller's argv when
+ * it came from the command line -- so ps(1) no longer shows it.
+ */
+static int
+opt_authpass(struct parser *ps, char *arg)
+{
+	int rc = set_password(ps, arg);
+
+	wipe(arg);
+	return rc;
+}
+
+static int
+opt_proxy(struct parser *ps, const char *arg)
+{
+	if (arg == NULL || strcasecmp(arg, "v1") == 0)
+		ps->cfg->proxy = SP_PROXY_V1;
+	else if (strcasecmp(arg, "v2") == 0)
+		ps->cfg->proxy = SP_PROXY_V2;
+	else
+		return fail(ps, "%s: \"%s\" is not v1 or v2", ps->name, arg);
+	return 0;
+}
+
+/* ------------------------------------------------------------ judging, output */
+
+static int
+opt_level(struct parser *ps, struct sp_level *lvl, const char *arg)
+{
+	struct sp_level fresh;
+	char msg[128];
+
+	/* single-valued: a later -w (command line after ini) replaces the whole level */
+	memset(&fresh, 0, sizeof fresh);
+	if (sp_level_parse(arg, &fresh, msg, sizeof msg) < 0)
+		return fail(ps, "%s: %s", ps->name, msg);
+	*lvl = fresh;
+	return 0;
+}
+
+/* SECONDS as "N[.FFF]" in (0, 3600], to milliseconds; digits beyond ms are cut. */
+static int
+parse_timeout_ms(const char *s, size_t len, unsigned *ms)
+{
+	const char *dot = memchr(s, '.', len);
+	size_t ilen = dot != NULL ? (size_t)(dot - s) : len;
+	unsigned long sec = 0, frac = 0, scale = 100;
+
+	if (ilen > 0 && parse_uint(s, ilen, 0, TIMEOUT_MAX_S, &sec) < 0)
+		return -1;
+	if (dot == NULL ? ilen == 0 : (ilen == 0 && dot + 1 == s + len))
+		return -1; /* no digits at all */
+	for (const char *p = dot != NULL ? dot + 1 : s + len; p < s + len; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		frac += (unsigned long)(*p - '0') * scale;
+		scale /= 10;
+	}
+	if (sec * 1000 + frac == 0 || sec * 1000 + frac > TIMEOUT_MAX_S * 1000UL)
+		return -1;
+	*ms = (unsigned)(sec * 1000 + frac);
+	return 0;
+}
+
+/* A plugin state by name or number, as monitoring-plugins' -t accepts. */
+static int
+parse_state(const char *s, enum sp_state *out)
+{
+	static const char *const names[] = { "ok", "warning", "critical", "unknown" };
+
+	for (int i = 0; i < 4; i++) {
+		if (strcasecmp(s, names[i]) == 0 || (s[0] == '0' + i && s[1] == '\0')) {
+			*out = (enum sp_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* -t SECONDS[:STATE] */
+static int
+opt_timeout(struct parser *ps, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t len = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+	enum sp_state st = SP_CRITICAL;
+	unsigned ms;
+
+	if (parse_timeout_ms(arg, len, &ms) < 0)
+		return fail(ps, "%s: \"%s\" is not SECONDS (0-%d, more than 0)[:STATE]",
+			ps->name, arg, TIMEOUT_MAX_S);
+	if (colon != NULL && parse_state(colon + 1, &st) < 0)
+		return fail(ps, "%s: \"%s\": the state is ok, warning, critical or unknown",
+			ps->name, arg);
+	ps->cfg->timeout_ms = ms;
+	ps->cfg->timeout_state = st;
+	return 0;
+}
+
+static int
+opt_output(struct parser *ps, const char *arg)
+{
+	if (strcasecmp(arg, "nagios") == 0)
+		ps->cfg->output = SP_OUTPUT_NAGIOS;
+	else if (strcasecmp(arg, "json") == 0)
+		ps->cfg->output = SP_OUTPUT_JSON;
+	else if (strcasecmp(arg, "lld") == 0)
+		ps->cfg->output = SP_OUTPUT_LLD;
+	else
+		return fail(ps, "%s: \"%s\" is not nagios, json or lld", ps->name, arg);
+	return 0;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Options that only set a flag. @return true when @p c was one. */
+static bool
+opt_flag(struct sp_config *cfg, int c)
+{
+	switch (c) {
+	case '4': cfg->family = SMTPPROBE_FAMILY_IPV4; break;
+	case '6': cfg->family = SMTPPROBE_FAMILY_IPV6; break;
+	case 'L': cfg->lmtp = true; break;
+	case OPT_DATA: cfg->data = true; break;
+	case 'q': cfg->ignore_quit_failure = true; break;
+	case 'S': cfg->starttls = true; break;
+	case 's': cfg->tls = true; break;
+	case OPT_INSECURE: cfg->insecure = true; break;
+	case OPT_ALLOW_PLAINTEXT: cfg->allow_plaintext_auth = true; break;
+	case 'v': if (cfg->verbose < INT_MAX) cfg->verbose++; break;
+	default: return false;
+	}
+	return true;
+}
+
+/* A string option whose value is checked as @p check says, then kept. */
+static int
+opt_checked_str(struct parser *ps, const char **field, const char *arg,
+	int (*check)(struct parser *, const char *))
+{
+	if (check != NULL && check(ps, arg) < 0)
+		return -1;
+	return set_str(ps, field, arg);
+}
+
+static int
+check_from(struct parser *ps, const char *s)
+{
+	return check_address(ps, s, false);
+}
+
+static int
+opt_rcpt(struct parser *ps, const char *arg)
+{
+	if (check_address(ps, arg, true) < 0)
+		return -1;
+	return strlist_add_copy(ps, &ps->cfg->rcpts, arg);
+}
+
+static int
+opt_header(struct parser *ps, const char *arg)
+{
+	if (check_header(ps, arg) < 0)
+		return -1;
+	return strlist_add_copy(ps, &ps->cfg->headers, arg);
+}
+
+/* @return 0, or -1 with a message. @p arg may be NULL for optional arguments. */
+static int
+handle_option(struct parser *ps, int c, char *arg)
+{
+	struct sp_config *cfg = ps->cfg;
+
+	set_name(ps, c);
+	if (opt_flag(cfg, c))
+		return 0;
+	switch (c) {
+	case 'H': return opt_checked_str(ps, &cfg->host, arg, check_host);
+	case 'M': return opt_checked_str(ps, &cfg->mx_domain, arg, check_host);
+	case 'p': return opt_port(ps, arg);
+	case OPT_MX_POLICY: return opt_mx_policy(ps, arg);
+	case OPT_DNS_SERVER: return opt_dns_server(ps, arg);
+	case 'e': return opt_checked_str(ps, &cfg->expect, arg, NULL);
+	case 'F': return opt_checked_str(ps, &cfg->fqdn, arg, check_fqdn);
+	case 'f': return opt_checked_str(ps, &cfg->from, arg, check_from);
+	case OPT_RCPT: return opt_rcpt(ps, arg);
+	case OPT_NOTIFY: return opt_notify(ps, arg);
+	case 'C': return opt_command(ps, arg);
+	case 'R': return opt_response(ps, arg);
+	case OPT_SUBJECT: return opt_checked_str(ps, &cfg->subject, arg, check_wire);
+	case OPT_HEADER: return opt_header(ps, arg);
+	case OPT_BODY: return opt_body(ps, arg);
+	case OPT_QUIT_AFTER: return opt_quit_after(ps, arg);
+	case OPT_EXPECT_REPLY: return opt_expect_reply(ps, arg);
+	case OPT_REQUIRE_EXT: return opt_require_ext(ps, arg);
+	case 'D': return opt_certificate(ps, arg);
+	case OPT_SNI: return opt_sni(ps, arg);
+	case OPT_CA_FILE: return opt_path(ps, &cfg->ca_file, arg);
+	case OPT_CA_PATH: return opt_path(ps, &cfg->ca_path, arg);
+	case OPT_TLS_MIN: return opt_tls_min(ps, arg);
+	case 'A': return opt_authtype(ps, arg);
+	case 'U': return opt_checked_str(ps, &cfg->auth_user, arg, check_wire);
+	case 'P': return opt_authpass(ps, arg);
+	case OPT_AUTHFILE: return opt_path(ps, &cfg->authfile, arg);
+	case 'r': return opt_proxy(ps, arg);
+	case 'w': return opt_level(ps, &cfg->warn, arg);
+	case 'c': return opt_level(ps, &cfg->crit, arg);
+	case 't': return opt_timeout(ps, arg);
+	case OPT_TRANSCRIPT: return opt_path(ps, &cfg->transcript, arg);
+	case OPT_OUTPUT: return opt_output(ps, arg);
+	case OPT_EXTRA_OPTS:
+		/* the exact spellings were taken out before getopt ran */
+		return fail(ps, "--extra-opts must be spelled out in full on the command line");
+	default:
+		return fail(ps, "internal error: option %d not handled", c);
+	}
+}
+
+/*
+ * getopt's '?' and ':' in words. A long option's value is never quoted back
+ * ("--authpas=secret" would otherwise print the secret).
+ */
+static int
+getopt_error(struct parser *ps, int c, char **argv)
+{
+	const struct option *o = optopt != 0 ? option_by_val(optopt) : NULL;
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	if (c == ':') {
+		set_name(ps, optopt);
+		return fail(ps, "%s needs an argument", ps->name);
+	}
+	if (o != NULL) {
+		/* glibc: a long option that takes none was given "=value" */
+		set_name(ps, optopt);
+		return fail(ps, "%s takes no argument", ps->name);
+	}
+	if (optopt != 0)
+		return fail(ps, "unknown option -%c", optopt);
+	return fail(ps, "unknown or ambiguous option %.*s", (int)strcspn(arg, "="), arg);
+}
+
+/* ------------------------------------------------------------ --extra-opts */
+
+static bool
+is_ini_key(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!is_ldh(*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* One "key[=value]" line of the wanted section, as "--key[=value]". */
+static int
+ini_add(struct parser *ps, char *line, const char *path, unsigned lineno)
+{
+	char *eq = strchr(line, '=');
+	char *key = line, *value = NULL, *arg;
+	size_t len;
+
+	if (eq != NULL) {
+		*eq = '\0';
+		value = trim(eq + 1);
+	}
+	key = trim(key);
+	if (!is_ini_key(key))
+		return fail(ps, "--extra-opts: %s:%u: bad key \"%s\"", path, lineno, key);
+	len = 2 + strlen(key) + (value != NULL ? 1 + strlen(value) : 0) + 1;
+	arg = malloc(len);
+	if (arg == NULL)
+		return fail(ps, "out of memory");
+	snprintf(arg, len, "--%s%s%s", key, value != NULL ? "=" : "", value != NULL ? value : "");
+	if (strlist_push(&ps->ini, arg) < 0) {
+		wipe(arg);
+		free(arg);
+		return fail(ps, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * Collects the keys of every "[section]" of the file (a section may appear
+ * more than once). Comments are whole lines starting with ';' or '#': a
+ * value, a password say, may contain either.
+ * @return 1 when the section was found, 0 when not, -1 on error.
+ */
+static int
+ini_parse(struct parser *ps, char *text, const char *path, const char *section)
+{
+	bool in_section = false, found = false;
+	unsigned lineno = 0;
+	char *next;
+
+	for (char *line = text; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		lineno++;
+		line = trim(line);
+		if (*line == '\0' || *line == ';' || *line == '#')
+			continue;
+		if (*line == '[') {
+			size_t len = strlen(line);
+
+			if (line[len - 1] != ']')
+				return fail(ps, "--extra-opts: %s:%u: bad section line", path, lineno);
+			line[len - 1] = '\0';
+			in_section = strcmp(trim(line + 1), section) == 0;
+			found = found || in_section;
+			continue;
+		}
+		if (in_section && ini_add(ps, line, path, lineno) < 0)
+			return -1;
+	}
+	return found ? 1 : 0;
+}
+
+/* The default ini file: $MP_CONFIG_FILE, then the Monitoring Plugins places. */
+static const char *
+find_ini_file(void)
+{
+	static const char *const places[] = {
+		"/etc/nagios/plugins.ini",
+		"/usr/local/nagios/etc/plugins.ini",
+		"/usr/local/etc/nagios/plugins.ini",
+		"/etc/opt/nagios/plugins.ini",
+		"/etc/nagios-plugins.ini",
+		"/usr/local/etc/nagios-plugins.ini",
+		"/etc/opt/nagios-plugins.ini",
+	};
+	const char *env = getenv("MP_CONFIG_FILE");
+	struct stat st;
+
+	if (env != NULL && *env != '\0' && stat(env, &st) == 0)
+		return env;
+	for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
+		if (stat(places[i], &st) == 0)
+			return places[i];
+	return NULL;
+}
+
+/* --extra-opts[=[section][@file]]: appends the section's options to ps->ini. */
+static int
+load_extra_opts(struct parser *ps, const char *locator)
+{
+	const char *at = strchr(locator, '@');
+	size_t seclen = at != NULL ? (size_t)(at - locator) : strlen(locator);
+	char section[256];
+	const char *path;
+	char *text;
+	size_t len;
+	int rc;
+
+	snprintf(ps->name, sizeof ps->name, "--extra-opts");
+	if (seclen >= sizeof section)
+		return fail(ps, "--extra-opts: section name too long");
+	if (seclen == 0)
+		snprintf(section, sizeof section, "%s", DEFAULT_SECTION);
+	else
+		snprintf(section, sizeof section, "%.*s", (int)seclen, locator);
+	path = at != NULL ? at + 1 : find_ini_file();
+	if (path == NULL)
+		return fail(ps, "--extra-opts: no ini file found (set MP_CONFIG_FILE or give @FILE)");
+	if (*path == '\0')
+		return fail(ps, "--extra-opts: empty file name after '@'");
+	if (read_file(ps, path, INI_MAX, false, &text, &len) < 0)
+		return -1;
+	rc = ini_parse(ps, text, path, section);
+	explicit_bzero(text, len); /* it may hold a password */
+	free(text);
+	if (rc == 0)
+		return fail(ps, "--extra-opts: no section [%s] in %s", section, path);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Builds the argv getopt runs over: argv[0], the ini options, then the
+ * command line without its --extra-opts, so that the command line comes last
+ * and wins. Only the exact spellings "--extra-opts" and "--extra-opts=..."
+ * are taken, as monitoring-plugins does; scanning stops at "--".
+ */
+static int
+build_args(struct parser *ps, int argc, char **argv)
+{
+	struct sp_strlist rest = { NULL, 0, 0 };
+	bool options = true;
+	int rc = 0;
+
+	for (int i = 1; i < argc && rc == 0; i++) {
+		if (options && strcmp(argv[i], "--") == 0)
+			options = false;
+		if (options && strcmp(argv[i], "--extra-opts") == 0)
+			rc = load_extra_opts(ps, "");
+		else if (options && strncmp(argv[i], "--extra-opts=", 13) == 0)
+			rc = load_extra_opts(ps, argv[i] + 13);
+		else if (strlist_push(&rest, argv[i]) < 0)
+			rc = fail(ps, "out of memory");
+	}
+	if (rc == 0 && strlist_push(&ps->args, argc > 0 && argv[0] != NULL
+			? argv[0] : (char *)DEFAULT_SECTION) < 0)
+		rc = fail(ps, "out of memory");
+	for (size_t i = 0; rc == 0 && i < ps->ini.n; i++)
+		if (strlist_push(&ps->args, ps->ini.v[i]) < 0)
+			rc = fail(ps, "out of memory");
+	for (size_t i = 0; rc == 0 && i < rest.n; i++)
+		if (strlist_push(&ps->args, rest.v[i]) < 0)
+			rc = fail(ps, "out of memory");
+	if (rc == 0 && (ps->args.n > INT_MAX - 1 || strlist_push(&ps->args, NULL) < 0))
+		rc = fail(ps, "out of memory");
+	strlist_free(&rest, false);
+	return rc;
+}
+
+/* ------------------------------------------------------------ after getopt */
+
+/*
+ * --authfile: "username=..." and "password=..." lines (blank lines and
+ * '#'/';' comments allowed). -U and -P win over the file, in any order.
+ */
+static int
+apply_authfile(struct parser *ps)
+{
+	struct sp_config *cfg = ps->cfg;
+	char *text, *next;
+	size_t len;
+	int rc = 0;
+
+	set_name(ps, OPT_AUTHFILE);
+	if (read_file(ps, cfg->authfile, AUTHFILE_MAX, true, &text, &len) < 0)
+		return -1;
+	for (char *line = text; line != NULL && rc == 0; line = next) {
+		char *eq, *key;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		key = trim(line);
+		if (*key == '\0' || *key == '#' || *key == ';')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			rc = fail(ps, "--authfile: a line is not key=value");
+			break;
+		}
+		*eq = '\0';
+		char *value = trim(eq + 1);
+		key = trim(key);
+		if (strcmp(key, "username") == 0)
+			rc = cfg->auth_user != NULL ? 0 : opt_checked_str(ps, &cfg->auth_user, value, check_wire);
+		else if (strcmp(key, "password") == 0)
+			rc = cfg->auth_pass != NULL ? 0 : set_password(ps, value);
+		else
+			rc = fail(ps, "--authfile: unknown key \"%s\" (username, password)", key);
+	}
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
+}
+
+static int
+apply_secrets(struct parser *ps)
+{
+	struct sp_config *cfg = ps->cfg;
+	char *pass;
+
+	if (cfg->authfile != NULL && apply_authfile(ps) < 0)
+		return -1;
+	pass = getenv("SMTP_PROBE_PASSWORD");
+	if (cfg->auth_pass == NULL && pass != NULL) {
+		snprintf(ps->name, sizeof ps->name, "SMTP_PROBE_PASSWORD");
+		return set_password(ps, pass);
+	}
+	return 0;
+}
+
+/* Checks that need the whole command line. */
+static int
+check_combination(struct parser *ps)
+{
+	const struct sp_config *cfg = ps->cfg;
+
+	if (cfg->host == NULL && cfg->mx_domain == NULL)
+		return fail(ps, "no host: give -H HOST or -M DOMAIN");
+	if (cfg->host != NULL && cfg->mx_domain != NULL)
+		return fail(ps, "give -H HOST or -M DOMAIN, not both");
+	if (cfg->starttls && cfg->tls)
+		return fail(ps, "-S/--starttls and -s/--tls exclude each other");
+	if (cfg->data && (cfg->from == NULL || cfg->rcpts.n == 0))
+		return fail(ps, "--data needs -f/--from and at least one --rcpt");
+	if (cfg->responses.n > cfg->commands.n)
+		return fail(ps, "more -R/--response than -C/--command");
+	if (cfg->auth_mech != NULL && (cfg->auth_user == NULL || cfg->auth_pass == NULL))
+		return fail(ps, "-A/--authtype needs -U USER and a password "
+			"(-P, --authfile or SMTP_PROBE_PASSWORD)");
+	return 0;
+}
+
+static void
+set_defaults(struct sp_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->family = SMTPPROBE_FAMILY_ANY;
+	cfg->mx_policy = SP_MX_WORST;
+	cfg->quit_after = SMTPPROBE_STAGE_COUNT;
+	cfg->proxy = SP_PROXY_NONE;
+	cfg->timeout_ms = 10000;
+	cfg->timeout_state = SP_CRITICAL;
+	cfg->output = SP_OUTPUT_NAGIOS;
+}
+
+/*
+ * Makes the next getopt_long() start afresh, so that parsing can run more
+ * than once in a process (tests do). glibc and musl reinitialise completely
+ * when optind is 0 -- with 1, glibc would resume inside a short option
+ * cluster ("-vx") left half-read by an earlier call. The BSDs want optind 1
+ * and optreset instead.
+ */
+static void
+reset_getopt(void)
+{
+#if defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+	defined(__DragonFly__) || defined(__APPLE__)
+	optreset = 1;
+	optind = 1;
+#else
+	optind = 0;
+#endif
+	opterr = 0; /* messages are ours, in err; nothing goes to stderr */
+}
+
+static enum sp_action
+run_getopt(struct parser *ps)
+{
+	int argc = (int)ps->args.n - 1; /* without the NULL */
+	char **argv = ps->args.v;
+	int c;
+
+	reset_getopt();
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		if (c == 'h')
+			return SP_HELP;
+		if (c == 'V')
+			return SP_VERSION;
+		if (c == '?' || c == ':') {
+			getopt_error(ps, c, argv);
+			return SP_USAGE_ERROR;
+		}
+		if (handle_option(ps, c, optarg) < 0)
+			return SP_USAGE_ERROR;
+	}
+	if (optind < argc) {
+		fail(ps, "unexpected argument \"%s\"", argv[optind]);
+		return SP_USAGE_ERROR;
+	}
+	return SP_RUN;
+}
+
+enum sp_action
+sp_options_parse(int argc, char **argv, struct sp_config *cfg, char *err, size_t errlen)
+{
+	struct parser ps;
+	enum sp_action act = SP_USAGE_ERROR;
+
+	memset(&ps, 0, sizeof ps);
+	ps.cfg = cfg;
+	ps.err = err;
+	ps.errlen = errlen;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	set_defaults(cfg);
+
+	if (build_args(&ps, argc, argv) == 0)
+		act = run_getopt(&ps);
+	if (act == SP_RUN && (apply_secrets(&ps) < 0 || check_combination(&ps) < 0))
+		act = SP_USAGE_ERROR;
+
+	/* the ini strings may hold a password (--authpass=...): wiped */
+	strlist_free(&ps.ini, true);
+	strlist_free(&ps.args, false);
+	if (act != SP_RUN)
+		sp_config_free(cfg); /* safe to call again */
+	return act;
+}
+
+void
+sp_config_free(struct sp_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+
+	const char **strs[] = {
+		&cfg->host, &cfg->mx_domain, &cfg->dns_server, &cfg->expect,
+		&cfg->fqdn, &cfg->from, &cfg->subject, &cfg->sni, &cfg->ca_file,
+		&cfg->ca_path, &cfg->tls_min, &cfg->auth_mech, &cfg->auth_user,
+		&cfg->authfile, &cfg->transcript,
+	};
+
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		free((char *)*strs[i]);
+		*strs[i] = NULL;
+	}
+	strlist_free(&cfg->rcpts, true);
+	strlist_free(&cfg->commands, true);
+	strlist_free(&cfg->responses, true);
+	strlist_free(&cfg->headers, true);
+	strlist_free(&cfg->require_ext, true);
+	free(cfg->body);
+	cfg->body = NULL;
+	cfg->bodylen = 0;
+	wipe(cfg->auth_pass);
+	free(cfg->auth_pass);
+	cfg->auth_pass = NULL;
+	cfg->notify = NULL;
+}
+
+void
+sp_options_help(void)
+{
+	fputs(
+"Usage: check_smtp_probe -H HOST | -M DOMAIN [-p PORT] [-4|-6] [-S|-s]\n"
+"  [-f FROM] [--rcpt ADDR]... [--data] [-A MECH -U USER -P PASS]\n"
+"  [-w [STAGE=]RANGE[,...]] [-c [STAGE=]RANGE[,...]] [-t SECONDS[:STATE]]\n"
+"  [-v] [--output nagios|json|lld] [--extra-opts=[SECTION][@FILE]]\n"
+"\n"
+"Target:\n"
+"  -H, --hostname HOST      server name or IP address\n"
+"  -M, --mx DOMAIN          check every MX host of DOMAIN instead of -H\n"
+"      --mx-policy POLICY   worst (default), any or primary\n"
+"  -p, --port N             port (default 25, 465 with --tls)\n"
+"  -4, --use-ipv4           IPv4 addresses only\n"
+"  -6, --use-ipv6           IPv6 addresses only\n"
+"      --dns-server ADDR[:PORT]  resolver to ask instead of /etc/resolv.conf\n"
+"                           (IPv6 with a port as [ADDR]:PORT)\n"
+"\n"
+"Dialog:\n"
+"  -e, --expect TEXT        text the banner must contain (default 220)\n"
+"  -F, --fqdn NAME          name sent in EHLO/HELO (default: this host's FQDN)\n"
+"  -L, --lmtp               LHLO instead of EHLO\n"
+"  -C, --command CMD        extra command after EHLO (repeatable)\n"
+"  -R, --response REGEX     extended regex the reply to the matching -C\n"
+"                           must match (repeatable, paired in order)\n"
+"  -f, --from ADDR          MAIL FROM address (\"\" for the null sender)\n"
+"      --rcpt ADDR          RCPT TO address (repeatable); then RSET\n"
+"      --notify LIST        DSN NOTIFY: success,failure,delay or never\n"
+"      --data               send a test message (needs -f and --rcpt)\n"
+"      --subject TEXT       subject of the test message\n"
+"      --header 'N: V'      extra header of the test message (repeatable)\n"
+"      --body TEXT|@FILE    body of the test message (FILE up to 1 MiB)\n"
+"      --quit-after STAGE   QUIT after banner, ehlo, starttls, auth, mail\n"
+"                           or rcpt\n"
+"      --expect-reply STAGE=CLASS  good reply class (2, 4 or 5) of a stage,\n"
+"                           e.g. rcpt=5 for an open relay check (repeatable)\n"
+"      --require-ext EXT[,EXT...]  CRITICAL unless EHLO advertises each\n"
+"  -q, --ignore-quit-failure  a failed QUIT does not change the state\n"
+"\n"
+"TLS:\n"
+"  -S, --starttls           STARTTLS, then EHLO again\n"
+"  -s, --tls, --ssl         implicit TLS from the first byte (SMTPS)\n"
+"  -D, --certificate WARN[,CRIT]  days the certificate must still be valid\n"
+"      --sni[=NAME]         SNI name (default: the host being checked)\n"
+"      --insecure           report but do not fail on chain or name errors\n"
+"      --ca-file FILE       trust anchors file (default: the system store)\n"
+"      --ca-path DIR        trust anchors directory\n"
+"      --tls-min VERSION    lowest TLS version: 1.0, 1.1, 1.2 or 1.3\n"
+"\n"
+"Authentication and proxy:\n"
+"  -A, --authtype MECH      PLAIN, LOGIN or CRAM-MD5\n"
+"  -U, --authuser USER      user name\n"
+"  -P, --authpass PASS      password (better: --authfile or the environment\n"
+"                           variable SMTP_PROBE_PASSWORD)\n"
+"      --authfile FILE      lines username=... and password=...; must not be\n"
+"                           readable by everyone\n"
+"      --allow-plaintext-auth  permit AUTH without TLS\n"
+"  -r, --proxy[=v1|v2]      send a PROXY protocol header (default v1)\n"
+"\n"
+"Thresholds and output:\n"
+"  -w, --warning RANGE      seconds: a RANGE applies to the total time,\n"
+"  -c, --critical RANGE     STAGE=RANGE[,...] to stages (time or total names\n"
+"                           the total); Monitoring Plugins range syntax\n"
+"  -t, --timeout SECONDS[:STATE]  whole-check timeout (default 10, at most\n"
+"                           3600) and the state on expiry (ok, warning,\n"
+"                           critical (default) or unknown)\n"
+"  -v, --verbose            a line per stage, then the transcript\n"
+"                           (repeatable)\n"
+"      --transcript FILE    write the dialog to FILE, secrets redacted\n"
+"      --output FORMAT      nagios (default), json or lld\n"
+"      --extra-opts[=[SECTION][@FILE]]  read options from an ini file\n"
+"                           (section check_smtp_probe; file from\n"
+"                           MP_CONFIG_FILE or /etc/nagios/plugins.ini...)\n"
+"  -h, --help               this help\n"
+"  -V, --version            the version\n"
+"\n"
+"Stages: dns connect tls banner ehlo starttls auth command mail rcpt data\n"
+"rset quit.\n",
+		stdout);
+}

@@ -1,0 +1,319 @@
+/*
+ * output.c - what the monitoring system reads. Every byte that came from a
+ * server is neutralised before it is printed: '|' would start perfdata,
+ * a newline would end the status line, control bytes and invalid UTF-8
+ * would garble the web interface.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+
+#define SP_TRANSCRIPT_MAX (1024 * 1024)
+
+/* @return the length of a valid UTF-8 sequence at @p s, or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	unsigned cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	return cp >= min && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? len : 0;
+}
+
+/* Prints @p s with '|' as '/', controls and broken UTF-8 as '?'. */
+static void
+put_safe(FILE *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_len(p + i, n - i);
+
+		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			fputc('?', out);
+			i += l ? l : 1;
+		} else if (p[i] == '|') {
+			fputc('/', out);
+			i++;
+		} else {
+			fwrite(p + i, 1, l, out);
+			i += l;
+		}
+	}
+}
+
+static void
+puts_safe(FILE *out, const char *s)
+{
+	put_safe(out, s, strlen(s));
+}
+
+static void
+json_str(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	fputc('"', out);
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_len(p + i, n - i);
+
+		if (l == 0) {
+			fputs("\\ufffd", out);
+			i++;
+		} else if (p[i] == '"' || p[i] == '\\') {
+			fprintf(out, "\\%c", p[i++]);
+		} else if (l == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
+			fprintf(out, "\\u%04x", p[i++]);
+		} else {
+			fwrite(p + i, 1, l, out);
+			i += l;
+		}
+	}
+	fputc('"', out);
+}
+
+void
+sp_transcript_add(struct sp_transcript *t, smtpprobe_dir dir, const char *line,
+	size_t len, int64_t usec)
+{
+	static const char *const arrows[] = { ">>>", "<<<", "***" };
+	size_t need = len + 40;
+
+	if (t->truncated)
+		return;
+	if (t->len + need > SP_TRANSCRIPT_MAX) {
+		t->truncated = true;
+		return;
+	}
+	if (t->len + need > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		char *b;
+
+		while (cap < t->len + need)
+			cap *= 2;
+		if ((b = realloc(t->buf, cap)) == NULL) {
+			t->truncated = true;
+			return;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	t->len += (size_t)snprintf(t->buf + t->len, t->cap - t->len, "%.6f %s ",
+		usec / 1e6, arrows[(unsigned)dir <= SMTPPROBE_DIR_INFO ? dir : SMTPPROBE_DIR_INFO]);
+	memcpy(t->buf + t->len, line, len);
+	t->len += len;
+	t->buf[t->len++] = '\n';
+}
+
+void
+sp_transcript_free(struct sp_transcript *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->len = t->cap = 0;
+}
+
+static void
+perf_one(FILE *out, const char *prefix, const char *name, int64_t usec,
+	const struct sp_range *w, bool wset, const struct sp_range *c, bool cset)
+{
+	if (*prefix)
+		fprintf(out, " '%s:%s'=", prefix, name);
+	else
+		fprintf(out, " %s=", name);
+	fprintf(out, "%.6fs;%s;%s;0", usec / 1e6, wset ? w->text : "", cset ? c->text : "");
+}
+
+static void
+perfdata(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict *v,
+	const char *prefix)
+{
+	perf_one(out, prefix, "time", sp_total_usec(v->r), &cfg->warn.total, cfg->warn.total_set,
+		&cfg->crit.total, cfg->crit.total_set);
+	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++)
+		if (smtpprobe_stage_ran(v->r, (smtpprobe_stage)s))
+			perf_one(out, prefix, smtpprobe_stage_name((smtpprobe_stage)s),
+				smtpprobe_stage_usec(v->r, (smtpprobe_stage)s),
+				&cfg->warn.stage[s], cfg->warn.stage_set[s],
+				&cfg->crit.stage[s], cfg->crit.stage_set[s]);
+}
+
+static void
+long_target(FILE *out, const struct sp_target_verdict *v)
+{
+	const smtpprobe_result *r = v->r;
+
+	fprintf(out, "%s: %s\n", v->label, sp_state_name(v->state));
+	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++)
+		if (smtpprobe_stage_ran(r, (smtpprobe_stage)s))
+			fprintf(out, "  %-8s %.6fs %d\n", smtpprobe_stage_name((smtpprobe_stage)s),
+				smtpprobe_stage_usec(r, (smtpprobe_stage)s) / 1e6,
+				smtpprobe_stage_code(r, (smtpprobe_stage)s));
+	if (*smtpprobe_result_caps(r)) {
+		fputs("  capabilities: ", out);
+		puts_safe(out, smtpprobe_result_caps(r));
+		fputc('\n', out);
+	}
+	if (*smtpprobe_result_notes(r)) {
+		fputs("  notes: ", out);
+		puts_safe(out, smtpprobe_result_notes(r));
+		fputc('\n', out);
+	}
+}
+
+static void
+transcript_out(FILE *out, const struct sp_config *cfg, const struct sp_transcript *t)
+{
+	const char *p = t->buf, *end = t->buf + t->len;
+
+	fputs("transcript:\n", out);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		const char *sp = memchr(p, ' ', (size_t)(eol - p));
+		bool info = sp != NULL && eol - sp >= 4 && memcmp(sp + 1, "***", 3) == 0;
+
+		/* Our own events (connected, state changes) from -vv on. */
+		if (!info || cfg->verbose >= 2) {
+			put_safe(out, p, (size_t)(eol - p));
+			fputc('\n', out);
+		}
+		p = eol + 1;
+	}
+	if (t->truncated)
+		fputs("(transcript truncated)\n", out);
+}
+
+void
+sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
+	const struct sp_transcript *t)
+{
+	fprintf(out, "SMTP %s - ", sp_state_name(rep->state));
+	puts_safe(out, rep->summary);
+	if (rep->n > 0) {
+		fputs(" |", out);
+		for (size_t i = 0; i < rep->n; i++)
+			perfdata(out, cfg, &rep->v[i], rep->n > 1 ? rep->v[i].label : "");
+	}
+	fputc('\n', out);
+	if (cfg->verbose == 0)
+		return;
+	for (size_t i = 0; i < rep->n; i++)
+		long_target(out, &rep->v[i]);
+	if (t != NULL && t->len > 0)
+		transcript_out(out, cfg, t);
+}
+
+static void
+json_stages(FILE *out, const smtpprobe_result *r)
+{
+	bool first = true;
+
+	fputs("\"stages\":{", out);
+	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++) {
+		if (!smtpprobe_stage_ran(r, (smtpprobe_stage)s))
+			continue;
+		fprintf(out, "%s\"%s\":{\"start\":%.6f,\"duration\":%.6f,\"code\":%d}",
+			first ? "" : ",", smtpprobe_stage_name((smtpprobe_stage)s),
+			smtpprobe_stage_start_usec(r, (smtpprobe_stage)s) / 1e6,
+			smtpprobe_stage_usec(r, (smtpprobe_stage)s) / 1e6,
+			smtpprobe_stage_code(r, (smtpprobe_stage)s));
+		first = false;
+	}
+	fputc('}', out);
+}
+
+static void
+json_exchanges(FILE *out, const smtpprobe_result *r)
+{
+	fputs("\"exchanges\":[", out);
+	for (size_t i = 0; i < smtpprobe_exchange_count(r); i++) {
+		fprintf(out, "%s{\"stage\":\"%s\",\"command\":", i ? "," : "",
+			smtpprobe_stage_name(smtpprobe_exchange_stage(r, i)));
+		json_str(out, smtpprobe_exchange_command(r, i));
+		fprintf(out, ",\"code\":%d,\"enhanced\":", smtpprobe_exchange_code(r, i));
+		json_str(out, smtpprobe_exchange_enhanced(r, i));
+		fputs(",\"text\":", out);
+		json_str(out, smtpprobe_exchange_text(r, i));
+		fprintf(out, ",\"duration\":%.6f}", smtpprobe_exchange_usec(r, i) / 1e6);
+	}
+	fputc(']', out);
+}
+
+static void
+json_target(FILE *out, const struct sp_target_verdict *v)
+{
+	const smtpprobe_result *r = v->r;
+
+	fputs("{\"host\":", out);
+	json_str(out, smtpprobe_result_host(r));
+	fputs(",\"address\":", out);
+	json_str(out, smtpprobe_result_addr(r));
+	fprintf(out, ",\"port\":%u,\"state\":\"%s\",\"exit_code\":%d,\"status\":\"%s\",\"stage\":\"%s\",\"reason\":",
+		smtpprobe_result_port(r), sp_state_name(v->state), (int)v->state,
+		smtpprobe_status_name(smtpprobe_result_status(r)),
+		smtpprobe_stage_name(smtpprobe_result_stage(r)));
+	json_str(out, v->why);
+	fprintf(out, ",\"time\":%.6f,", sp_total_usec(r) / 1e6);
+	json_stages(out, r);
+	fputc(',', out);
+	json_exchanges(out, r);
+	fputs(",\"greeting\":", out);
+	json_str(out, smtpprobe_result_greeting(r));
+	fputs(",\"capabilities\":", out);
+	json_str(out, smtpprobe_result_caps(r));
+	fprintf(out, ",\"size_limit\":%llu,\"queue_id\":",
+		(unsigned long long)smtpprobe_result_size_limit(r));
+	json_str(out, smtpprobe_result_queue_id(r));
+	fputs(",\"notes\":", out);
+	json_str(out, smtpprobe_result_notes(r));
+	fputc('}', out);
+}
+
+void
+sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
+	const struct sp_transcript *t)
+{
+	fprintf(out, "{\"state\":\"%s\",\"exit_code\":%d,\"summary\":",
+		sp_state_name(rep->state), (int)rep->state);
+	json_str(out, rep->summary);
+	fputs(",\"targets\":[", out);
+	for (size_t i = 0; i < rep->n; i++) {
+		if (i)
+			fputc(',', out);
+		json_target(out, &rep->v[i]);
+	}
+	fputc(']', out);
+	if (t != NULL && cfg->verbose > 0 && t->len > 0) {
+		fputs(",\"transcript\":", out);
+		/* The buffer holds lines; json_str needs a string. */
+		char *s = strndup(t->buf, t->len);
+		json_str(out, s != NULL ? s : "");
+		free(s);
+	}
+	fputs("}\n", out);
+}

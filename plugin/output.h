@@ -1,0 +1,28 @@
+/*
+ * output.h - states and results -> text: the Nagios status line with
+ * perfdata and long output, or one JSON document.
+ */
+#ifndef SP_OUTPUT_H
+#define SP_OUTPUT_H
+
+#include <stdio.h>
+#include "judge.h"
+
+/* The transcript as collected from the library's line callback. */
+struct sp_transcript {
+	char *buf;
+	size_t len, cap;
+	bool truncated;
+};
+
+/* Appends one line "SECONDS DIR TEXT\n", neutralised; bounded in total. */
+void sp_transcript_add(struct sp_transcript *t, smtpprobe_dir dir, const char *line,
+	size_t len, int64_t usec);
+void sp_transcript_free(struct sp_transcript *t);
+
+void sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
+	const struct sp_transcript *t);
+void sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
+	const struct sp_transcript *t);
+
+#endif

@@ -1,0 +1,323 @@
+# common.sh - a small TAP library for smtp-probe's shell tests (bash).
+#
+# Environment (set by `make check` through AM_TESTS_ENVIRONMENT):
+#   PLUGIN        absolute path of check_smtp_probe
+#   TESTS_SRCDIR  absolute path of tests/ in the (possibly read-only) srcdir
+# Optional:
+#   TEST_KEEP_TMP=1  keep the temp dir (its path is printed as a diag line)
+#
+# TAP:     plan N | done_testing, pass DESC, fail DESC, ok_if DESC CMD...,
+#          skip REASON [COUNT], skip_all REASON, bail_out REASON,
+#          t_diag MSG, t_diag_stream (stdin -> diag lines)
+# Plugin:  run_plugin ARGS...  -> RUN_RC, RUN_MS, RUN_LINE1, RUN_OUT, RUN_ERR
+#          (RUN_OUT/RUN_ERR are files), assert_exit N DESC,
+#          assert_line1 ERE DESC, assert_time_below SECONDS DESC,
+#          assert_out ERE DESC (any line of stdout), assert_status N ERE DESC
+# Servers: free_port, wait_port_open HOST PORT SECS, wait_port_closed ...,
+#          fake_start SCENARIO [ARGS...] -> FAKE_PORT FAKE_PID FAKE_LOG,
+#          cleanup_add CMD (run in reverse order on any exit)
+# Files:   t_tmp (the test's private temp dir; the only place written to)
+
+set -u
+
+T_N=0            # tests emitted so far
+T_FAILED=0
+T_PLANNED=       # number from plan, if any
+T_TMPDIR=
+T_CLEANUPS=()
+T_NAME=$(basename "$0")
+T_PY=/usr/bin/python3
+
+# ------------------------------------------------------------------ TAP
+
+plan() { T_PLANNED=$1; echo "1..$1"; }
+
+t_diag() { printf '# %s\n' "$*"; }
+t_diag_stream() { sed -e 's/^/#   /'; }
+
+pass() { T_N=$((T_N + 1)); printf 'ok %d - %s\n' "$T_N" "$1"; }
+
+fail() {
+	T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1))
+	printf 'not ok %d - %s\n' "$T_N" "$1"
+}
+
+# ok_if DESC CMD [ARGS...]: passes when CMD exits 0.
+ok_if() {
+	_desc=$1; shift
+	if "$@"; then pass "$_desc"; else fail "$_desc"; return 1; fi
+}
+
+# skip REASON [COUNT]: COUNT tests reported as skipped (not as passes).
+skip() {
+	_n=${2:-1}
+	while [ "$_n" -gt 0 ]; do
+		T_N=$((T_N + 1))
+		printf 'ok %d # SKIP %s\n' "$T_N" "$1"
+		_n=$((_n - 1))
+	done
+}
+
+# skip_all REASON: the whole script is skipped (only before any test ran).
+skip_all() {
+	echo "1..0 # SKIP $1"
+	T_PLANNED=0
+	exit 0
+}
+
+bail_out() {
+	echo "Bail out! $*"
+	exit 99
+}
+
+done_testing() {
+	[ -n "$T_PLANNED" ] || { echo "1..$T_N"; T_PLANNED=$T_N; }
+}
+
+_t_on_exit() {
+	_rc=$?
+	set +e
+	_i=${#T_CLEANUPS[@]}
+	while [ "$_i" -gt 0 ]; do
+		_i=$((_i - 1))
+		eval "${T_CLEANUPS[$_i]}" >/dev/null 2>&1 </dev/null || true
+	done
+	T_CLEANUPS=()
+	if [ -n "$T_TMPDIR" ] && [ -d "$T_TMPDIR" ]; then
+		if [ "${TEST_KEEP_TMP:-}" = 1 ]; then
+			t_diag "temp dir kept: $T_TMPDIR"
+		else
+			rm -rf "$T_TMPDIR"
+		fi
+	fi
+	if [ "$_rc" -eq 0 ] && [ -n "$T_PLANNED" ] && [ "$T_PLANNED" -ne "$T_N" ] && [ "$T_PLANNED" -ne 0 ]; then
+		t_diag "planned $T_PLANNED tests but ran $T_N"
+		_rc=1
+	fi
+	if [ "$_rc" -eq 0 ] && [ "$T_FAILED" -gt 0 ]; then
+		t_diag "$T_FAILED of $T_N tests failed"
+		_rc=1
+	fi
+	exit "$_rc"
+}
+# A signal runs the EXIT trap too (exit from inside the handler).
+trap _t_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# cleanup_add CMD: CMD (a string, eval'ed) runs on any exit, last added first.
+cleanup_add() { T_CLEANUPS+=("$1"); }
+
+# ------------------------------------------------------------------ files
+
+t_tmp() {
+	[ -n "$T_TMPDIR" ] || bail_out "t_tmp before t_init"
+	echo "$T_TMPDIR"
+}
+
+# t_init: checks PLUGIN and TESTS_SRCDIR and creates the test's temp dir.
+# Call it first, in the main shell (not in $(...)).
+t_init() {
+	: "${PLUGIN:?PLUGIN must be set to the plugin binary}"
+	: "${TESTS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+	[ -x "$PLUGIN" ] || bail_out "plugin not found or not executable: $PLUGIN"
+	T_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/smtp-probe-${T_NAME%.test}.XXXXXX") ||
+		bail_out "mktemp -d failed"
+	T_RUNS=0
+}
+
+# ------------------------------------------------------------------ plugin
+
+# run_plugin ARGS...: runs $PLUGIN (bounded by `timeout 60` so a hung plugin
+# fails the test instead of hanging it). Sets RUN_RC, RUN_MS (wall time, ms),
+# RUN_LINE1 (first line of stdout), RUN_OUT and RUN_ERR (files), RUN_CMD.
+run_plugin() {
+	T_RUNS=$((T_RUNS + 1))
+	RUN_OUT=$T_TMPDIR/run$T_RUNS.out
+	RUN_ERR=$T_TMPDIR/run$T_RUNS.err
+	RUN_CMD="$PLUGIN $*"
+	_t0=$(date +%s%N)
+	timeout -k 5 60 "$PLUGIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
+	RUN_RC=$?
+	_t1=$(date +%s%N)
+	RUN_MS=$(( (_t1 - _t0) / 1000000 ))
+	RUN_LINE1=$(head -n 1 "$RUN_OUT")
+}
+
+# Diagnostics about the last run, printed under a failed assertion.
+run_diag() {
+	t_diag "command: $RUN_CMD"
+	t_diag "exit code: $RUN_RC, wall time: ${RUN_MS} ms"
+	t_diag "stdout:"
+	head -c 2000 "$RUN_OUT" | head -n 30 | t_diag_stream
+	if [ -s "$RUN_ERR" ]; then
+		t_diag "stderr:"
+		head -c 2000 "$RUN_ERR" | head -n 30 | t_diag_stream
+	fi
+}
+
+assert_exit() {
+	if [ "$RUN_RC" -eq "$1" ]; then
+		pass "$2 (exit $1)"
+	else
+		fail "$2 (exit $1)"
+		t_diag "expected exit code $1, got $RUN_RC"
+		run_diag
+		return 1
+	fi
+}
+
+# assert_line1 ERE DESC: the status line (first line of stdout) matches ERE.
+assert_line1() {
+	if printf '%s\n' "$RUN_LINE1" | grep -Eq -- "$1"; then
+		pass "$2"
+	else
+		fail "$2"
+		t_diag "status line does not match: $1"
+		run_diag
+		return 1
+	fi
+}
+
+# assert_out ERE DESC: some line of stdout matches ERE.
+assert_out() {
+	if grep -Eq -- "$1" "$RUN_OUT"; then
+		pass "$2"
+	else
+		fail "$2"
+		t_diag "no line of stdout matches: $1"
+		run_diag
+		return 1
+	fi
+}
+
+# assert_status CODE ERE DESC: exit code and status line, two tests.
+assert_status() {
+	assert_exit "$1" "$3"
+	assert_line1 "$2" "$3: status line"
+}
+
+# assert_time_below SECONDS DESC: wall time of the last run < SECONDS.
+assert_time_below() {
+	_lim_ms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')
+	if [ "$RUN_MS" -lt "$_lim_ms" ]; then
+		pass "$2 (${RUN_MS} ms < ${_lim_ms} ms)"
+	else
+		fail "$2 (${RUN_MS} ms < ${_lim_ms} ms)"
+		run_diag
+		return 1
+	fi
+}
+
+# ------------------------------------------------------------------ ports
+
+# port_free PORT: nothing listens on 127.0.0.1:PORT and it can be bound.
+port_free() {
+	"$T_PY" - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
+# free_port: a free TCP port on 127.0.0.1, searched from a base derived
+# from $$ so concurrent test scripts do not start on the same port. Ports
+# handed out by this process are not handed out again.
+T_NEXT_PORT=
+T_NEXT_PORT_FILE=
+free_port() {
+	# Called in $(...) subshells too: keep the counter in a file.
+	[ -n "$T_TMPDIR" ] || bail_out "free_port before t_init"
+	T_NEXT_PORT_FILE=$T_TMPDIR/.next_port
+	if [ -s "$T_NEXT_PORT_FILE" ]; then
+		_p=$(cat "$T_NEXT_PORT_FILE")
+	else
+		_p=$(( 20000 + ($$ * 37) % 30000 ))
+	fi
+	_tries=0
+	while [ $_tries -lt 500 ]; do
+		[ "$_p" -lt 60000 ] || _p=20000
+		if port_free "$_p"; then
+			echo $((_p + 1)) >"$T_NEXT_PORT_FILE"
+			echo "$_p"
+			return 0
+		fi
+		_p=$((_p + 1)); _tries=$((_tries + 1))
+	done
+	return 1
+}
+
+# port_open HOST PORT: something accepts connections there.
+port_open() {
+	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# wait_port_open HOST PORT SECONDS (polling, bounded)
+wait_port_open() {
+	_deadline=$(( $(date +%s%N) + $3 * 1000000000 ))
+	until port_open "$1" "$2"; do
+		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# wait_port_closed HOST PORT SECONDS (polling, bounded)
+wait_port_closed() {
+	_deadline=$(( $(date +%s%N) + $3 * 1000000000 ))
+	while port_open "$1" "$2"; do
+		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# ------------------------------------------------------------------ fake server
+
+# fake_start SCENARIO [ARGS...]: starts tests/fake/fakesmtp.py on an
+# ephemeral port of 127.0.0.1 (--port 0: the server picks the port, no race)
+# with --log $FAKE_LOG, waits (bounded) for its ready file, and registers
+# its stop. Sets FAKE_PORT, FAKE_PID, FAKE_LOG.
+T_FAKES=0
+fake_start() {
+	_scn=$1; shift
+	T_FAKES=$((T_FAKES + 1))
+	_ready=$T_TMPDIR/fake$T_FAKES.ready
+	FAKE_LOG=$T_TMPDIR/fake$T_FAKES.log
+	: >"$FAKE_LOG"
+	"$T_PY" "$TESTS_SRCDIR/fake/fakesmtp.py" --listen 127.0.0.1 --port 0 \
+		--scenario "$_scn" --ready-file "$_ready" --log "$FAKE_LOG" "$@" \
+		>"$T_TMPDIR/fake$T_FAKES.stderr" 2>&1 </dev/null &
+	FAKE_PID=$!
+	cleanup_add "fake_stop $FAKE_PID"
+	_deadline=$(( $(date +%s%N) + 10 * 1000000000 ))
+	until [ -s "$_ready" ]; do
+		if ! kill -0 "$FAKE_PID" 2>/dev/null; then
+			t_diag "fakesmtp.py ($_scn) exited early:"
+			t_diag_stream <"$T_TMPDIR/fake$T_FAKES.stderr"
+			return 1
+		fi
+		if [ "$(date +%s%N)" -ge "$_deadline" ]; then
+			t_diag "fakesmtp.py ($_scn) not ready within 10 s"
+			return 1
+		fi
+		sleep 0.02
+	done
+	FAKE_PORT=$(cat "$_ready")
+}
+
+# fake_stop PID: SIGTERM, bounded wait, then SIGKILL.
+fake_stop() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt 50 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}

@@ -1,0 +1,242 @@
+# postfix.sh - run a REAL, PRIVATE Postfix instance for the integration tests.
+# Source after common.sh (uses t_tmp, t_diag, t_bail, cleanup_add, port_free,
+# wait_port_open, wait_port_closed).
+#
+#   pf_start            starts Postfix on 127.0.0.1:$PF_PORT, sets PF_PORT,
+#                       PF_DIR (config + queue + data), PF_MAILDIR (base of
+#                       the virtual mailboxes: $PF_MAILDIR/alice/new/...)
+#   pf_stop             stops it and waits until no process of it is left
+#   pf_wait_mail BOX STRING [SECONDS]
+#                       polls $PF_MAILDIR/BOX/new until a message there
+#                       contains STRING (fixed string); 0 found, 1 timeout
+#   pf_can_run          0 if a private Postfix can run here (root, binaries)
+#
+# How the instance is kept private (nothing under /etc/postfix or
+# /var/spool/postfix is read for configuration or written):
+#
+# * `postfix -c DIR` exports MAIL_CONFIG=DIR to postfix-script, master and
+#   every daemon, so all of them read DIR/main.cf and DIR/master.cf.
+# * Postfix refuses a non-default config directory unless it is listed in
+#   alternate_config_directories of the DEFAULT main.cf -- but only for
+#   UNPRIVILEGED callers (mail_conf.c: the check is skipped when euid is 0,
+#   and daemons trust MAIL_CONFIG from the environment the root-started
+#   master gives them). The tests therefore run Postfix as root and never
+#   need /etc/postfix/main.cf (which "No configuration" leaves absent) nor
+#   multi_instance_* (postmulti would have to edit the default main.cf).
+#   The set-gid postdrop/sendmail path, which WOULD insist, is not used: mail
+#   enters through SMTP only.
+# * queue_directory and data_directory are inside the test's temp dir, so the
+#   pid file, master.lock, sockets and queue files are private too.
+#   meta_directory (postfix-files, dynamicmaps.cf) and the daemon/shlib
+#   directories stay at the package's read-only defaults.
+# * Every service is run without chroot (a chroot into the private queue
+#   directory would lack etc/ files), and the only inet listener is
+#   127.0.0.1:PORT; postlogd writes DIR/maillog (maillog_file_prefixes is
+#   widened to DIR because Postfix only allows /var and /dev/stdout by
+#   default).
+# * No DNS: smtp_dns_support_level=disabled (the client is never used
+#   anyway: nothing relays), smtpd_peername_lookup=no, and every domain the
+#   tests use is local (virtual) or refused before any lookup.
+
+PF_PORT=
+PF_DIR=
+PF_MAILDIR=
+PF_STARTED=
+
+pf_can_run() {
+	if [ "$(id -u)" -ne 0 ]; then
+		PF_WHY="not root (a private Postfix needs root)"
+		return 1
+	fi
+	for _b in /usr/sbin/postfix /usr/sbin/postmap /usr/sbin/postconf; do
+		if [ ! -x "$_b" ]; then
+			PF_WHY="$_b not installed (tools/install-deps.sh)"
+			return 1
+		fi
+	done
+	if ! id -u postfix >/dev/null 2>&1 || ! getent group postdrop >/dev/null 2>&1; then
+		PF_WHY="user postfix or group postdrop missing"
+		return 1
+	fi
+	return 0
+}
+
+# The master.cf to start from: the installed one, else the packaged template.
+_pf_master_template() {
+	if [ -r /etc/postfix/master.cf ]; then
+		echo /etc/postfix/master.cf
+	elif [ -r /usr/share/postfix/master.cf.dist ]; then
+		echo /usr/share/postfix/master.cf.dist
+	else
+		return 1
+	fi
+}
+
+_pf_write_config() {
+	_d=$1 _port=$2
+	_tpl=$(_pf_master_template) || { t_diag "no master.cf template found"; return 1; }
+	_uid=$(id -u postfix) _gid=$(id -g postfix)
+
+	# master.cf: the smtp inet service becomes 127.0.0.1:PORT without
+	# chroot; any other inet service is commented out; chroot is off for
+	# every service; a postlog service is ensured.
+	awk -v port="$_port" '
+		/^[ \t]/ || /^#/ || /^$/ { print; next }
+		$2 == "inet" {
+			if ($1 == "smtp" && !done) {
+				print "127.0.0.1:" port " inet n - n - - smtpd"
+				done = 1
+			} else {
+				print "#" $0
+			}
+			next
+		}
+		$1 == "postlog" { haslog = 1 }
+		NF >= 8 { $5 = "n"; print; next }
+		{ print }
+		END {
+			if (!done) print "127.0.0.1:" port " inet n - n - - smtpd"
+			if (!haslog) print "postlog unix-dgram n - n - 1 postlogd"
+		}' "$_tpl" >"$_d/master.cf" || return 1
+
+	cat >"$_d/main.cf" <<MAINCF
+# Private Postfix for smtp-probe's integration tests (tests/lib/postfix.sh).
+compatibility_level = 3.6
+queue_directory = $_d/queue
+data_directory = $_d/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = probe-test.example
+mydomain = example
+myorigin = \$myhostname
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 192.0.2.1/32
+smtpd_banner = \$myhostname ESMTP
+biff = no
+# no network: no DNS, no reverse lookups
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+smtpd_client_restrictions =
+smtpd_helo_restrictions =
+smtpd_delay_reject = no
+smtpd_relay_restrictions = reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access hash:$_d/rcpt_access
+smtpd_sender_restrictions = check_sender_access hash:$_d/sender_access
+# mailboxes: maildir delivery by virtual(8)
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = $_d/mail
+virtual_mailbox_maps = hash:$_d/vmailbox
+virtual_uid_maps = static:$_uid
+virtual_gid_maps = static:$_gid
+local_transport = error:no local delivery in the test instance
+alias_maps =
+alias_database =
+# logging into the instance's own file
+maillog_file = $_d/maillog
+maillog_file_prefixes = $_d
+# quick, predictable tests
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 100
+smtpd_hard_error_limit = 200
+smtpd_client_connection_rate_limit = 0
+anvil_rate_time_unit = 60s
+MAINCF
+
+	printf '%s\n' 'grey@example.test 450 4.7.1 greylisted, try again later' >"$_d/rcpt_access"
+	printf '%s\n' 'blocked@bad.example REJECT sender blocked by policy' >"$_d/sender_access"
+	printf '%s\n' 'alice@example.test alice/' 'grey@example.test grey/' >"$_d/vmailbox"
+	for _m in rcpt_access sender_access vmailbox; do
+		/usr/sbin/postmap -c "$_d" "hash:$_d/$_m" || return 1
+	done
+
+	mkdir -p "$_d/queue" "$_d/data" "$_d/mail" || return 1
+	chown postfix:postfix "$_d/data" "$_d/mail" || return 1
+	# Daemons run as postfix and must traverse the directory.
+	chmod 0755 "$_d" || return 1
+}
+
+# pf_start: configure and start a private instance. Sets PF_PORT, PF_DIR,
+# PF_MAILDIR. Registers pf_stop for any exit. Returns non-zero (with diag
+# lines) when it cannot start.
+pf_start() {
+	PF_DIR=$(t_tmp)/postfix
+	mkdir -p "$PF_DIR" || return 1
+	PF_MAILDIR=$PF_DIR/mail
+	# The test tmp dir is 0700 (mktemp -d); postfix must reach PF_DIR.
+	chmod 0755 "$(t_tmp)" || return 1
+	PF_PORT=$(free_port) || { t_diag "no free port"; return 1; }
+	_pf_write_config "$PF_DIR" "$PF_PORT" || { t_diag "writing the Postfix configuration failed"; return 1; }
+
+	if ! _out=$(/usr/sbin/postfix -c "$PF_DIR" check 2>&1); then
+		t_diag "postfix check failed:"
+		printf '%s\n' "$_out" | t_diag_stream
+		return 1
+	fi
+	[ -z "$_out" ] || printf '%s\n' "$_out" | t_diag_stream
+
+	cleanup_add pf_stop
+	PF_STARTED=1
+	if ! _out=$(/usr/sbin/postfix -c "$PF_DIR" start 2>&1); then
+		t_diag "postfix start failed:"
+		printf '%s\n' "$_out" | t_diag_stream
+		return 1
+	fi
+	if ! wait_port_open 127.0.0.1 "$PF_PORT" 10; then
+		t_diag "Postfix did not listen on 127.0.0.1:$PF_PORT within 10 s; its log:"
+		tail -n 20 "$PF_DIR/maillog" 2>/dev/null | t_diag_stream
+		return 1
+	fi
+	return 0
+}
+
+# The pids of this instance: every process whose working directory is the
+# private queue directory (master chdirs there; its children inherit it).
+_pf_pids() {
+	_q=$(cd "$PF_DIR/queue" 2>/dev/null && pwd -P) || return 0
+	for _p in /proc/[0-9]*; do
+		[ "$(readlink "$_p/cwd" 2>/dev/null)" = "$_q" ] && echo "${_p#/proc/}"
+	done
+	return 0
+}
+
+pf_stop() {
+	[ -n "$PF_STARTED" ] || return 0
+	PF_STARTED=
+	/usr/sbin/postfix -c "$PF_DIR" stop >/dev/null 2>&1
+	# master exits on SIGTERM and its children follow; wait (bounded),
+	# then kill by pid what is left of this instance only.
+	_i=0
+	while [ -n "$(_pf_pids)" ] && [ $_i -lt 50 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	_left=$(_pf_pids)
+	if [ -n "$_left" ]; then
+		t_diag "Postfix processes left after stop, killing: $_left"
+		# shellcheck disable=SC2086
+		kill -KILL $_left 2>/dev/null
+		_i=0
+		while [ -n "$(_pf_pids)" ] && [ $_i -lt 20 ]; do sleep 0.1; _i=$((_i + 1)); done
+	fi
+	wait_port_closed 127.0.0.1 "$PF_PORT" 5 ||
+		t_diag "port $PF_PORT still open after stopping Postfix"
+}
+
+# pf_wait_mail BOX STRING [SECONDS]: delivery is asynchronous; poll the
+# mailbox's new/ directory (bounded) for a message containing STRING.
+pf_wait_mail() {
+	_box=$PF_MAILDIR/$1/new _str=$2 _secs=${3:-10}
+	_deadline=$(( $(date +%s%N) + _secs * 1000000000 ))
+	while :; do
+		if [ -d "$_box" ] && grep -rqF -- "$_str" "$_box" 2>/dev/null; then
+			PF_MAIL_FILE=$(grep -rlF -- "$_str" "$_box" | head -n 1)
+			return 0
+		fi
+		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
+		sleep 0.1
+	done
+}

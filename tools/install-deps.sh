@@ -1,0 +1,77 @@
+#!/bin/sh
+# install-deps.sh - install everything smtp-probe needs to build and test on
+# Debian (12 "bookworm" and later).
+#
+# Idempotent and non-interactive: packages already installed are left alone,
+# and `apt-get update` runs only when something is missing, so a repeat run
+# costs a few dpkg-query calls. Postfix is preseeded to "No configuration":
+# the test suite runs its own private Postfix instance (tests/lib/postfix.sh)
+# and the machine's mail setup is never configured or started by this script.
+#
+# Usage: tools/install-deps.sh        (as root, or as a user with sudo)
+set -eu
+
+PACKAGES="build-essential autoconf automake libtool pkg-config
+libevent-dev libssl-dev libudns-dev libcmocka-dev
+postfix dnsmasq-base monitoring-plugins-standard swaks valgrind
+python3 openssl"
+
+export DEBIAN_FRONTEND=noninteractive
+
+die() { echo "install-deps: $*" >&2; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=
+elif command -v sudo >/dev/null 2>&1; then
+	# -E keeps DEBIAN_FRONTEND; sudo may still reset it, so it is passed
+	# explicitly on every apt-get command line below as well.
+	SUDO="sudo -E"
+else
+	die "must run as root (or with sudo available) to install packages"
+fi
+
+command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script is for Debian"
+command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script is for Debian"
+
+installed() {
+	# "install ok installed" is the only state that counts; "deinstall",
+	# "half-configured", "config-files" and unknown packages do not.
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=
+for p in $PACKAGES; do
+	installed "$p" || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+echo "install-deps: installing:$missing"
+
+# Postfix: "No configuration" leaves /etc/postfix/main.cf absent and the
+# system's mail service unconfigured. Preseeding is harmless when postfix
+# is already installed.
+case " $missing " in
+*" postfix "*)
+	printf '%s\n' \
+		'postfix postfix/main_mailer_type select No configuration' \
+		'postfix postfix/mailname string probe-test.example' |
+		$SUDO debconf-set-selections
+	;;
+esac
+
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends \
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+	$missing
+
+still=
+for p in $missing; do
+	installed "$p" || still="$still $p"
+done
+[ -z "$still" ] || die "still missing after apt-get install:$still"
+echo "install-deps: done"
