@@ -18,7 +18,7 @@ enum sp_output { SP_OUTPUT_NAGIOS, SP_OUTPUT_JSON, SP_OUTPUT_LLD };
 enum sp_mx_policy { SP_MX_WORST, SP_MX_ANY, SP_MX_PRIMARY };
 enum sp_proxy { SP_PROXY_NONE, SP_PROXY_V1, SP_PROXY_V2 };
 
-/* A growable list of strings that point into argv or owned copies. */
+/* A growable list of owned strings. */
 struct sp_strlist {
 	char **v;
 	size_t n, cap;
@@ -85,8 +85,10 @@ enum sp_action { SP_RUN, SP_HELP, SP_VERSION, SP_USAGE_ERROR };
 /*
  * Fills @p cfg from argv, with --extra-opts sections inserted before the
  * command line (the command line wins). On SP_USAGE_ERROR, @p err holds one
- * line for the UNKNOWN status ("--rcpt contains CR or LF"). argv strings may
- * be kept in cfg, so argv must outlive cfg. May blank -P in argv.
+ * line for the UNKNOWN status ("--rcpt contains CR, LF or NUL"). Every string
+ * in cfg is an owned copy. Blanks the -P password in argv so ps does not
+ * show it. On anything but SP_RUN, cfg is already freed (freeing again is
+ * harmless).
  */
 enum sp_action sp_options_parse(int argc, char **argv, struct sp_config *cfg,
 	char *err, size_t errlen);

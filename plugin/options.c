@@ -401,9 +401,13 @@ check_fqdn(struct parser *ps, const char *s)
 	if (s[0] == '[')
 		return is_address_literal(s, len) ? 0
 			: fail(ps, "%s: bad address literal \"%s\"", ps->name, s);
-	for (size_t i = 0; i < len; i++)
-		if (!is_ldh(s[i]) && s[i] != '.')
+	for (size_t i = 0; i < len; i++) {
+		bool label_end = i + 1 == len || s[i + 1] == '.';
+
+		/* letters, digits and '-', in dot-separated labels none of them empty */
+		if ((s[i] == '.' && (i == 0 || label_end)) || (!is_ldh(s[i]) && s[i] != '.'))
 			return fail(ps, "%s: \"%s\" is not a domain name", ps->name, s);
+	}
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "range.h"
+#include "../../plugin/range.h"
 
 static struct sp_range
 must_parse(const char *s)

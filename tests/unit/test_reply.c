@@ -38,6 +38,9 @@ dstr_add(struct dstr *d, const char *s, size_t n)
 	d->s[d->len] = '\0';
 }
 
+static void dstr_addf(struct dstr *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 dstr_addf(struct dstr *d, const char *fmt, ...)
 {
@@ -701,6 +704,5 @@ main(void)
 	}
 	for (i = 0; i < NSINGLES; i++)
 		tests[NCASES + i] = singles[i];
-	return _cmocka_run_group_tests("reply", tests, NCASES + NSINGLES,
-	    NULL, NULL);
+	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
 }
