@@ -561,6 +561,8 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 		return;
 	}
 	if (ehlo && !d->env.opts->lmtp && (line->code == 500 || line->code == 502)) {
+		/* A fallback, not a failure: the stage is judged by HELO's reply. */
+		d->r->stages[SMTPPROBE_STAGE_EHLO].code = 0;
 		sp_caps_clear(&d->r->caps);
 		send_greeting(d, "HELO", D_HELO);
 		return;

@@ -208,6 +208,9 @@ complete(struct smtpprobe_probe *p)
 		return;
 	p->done = true;
 	event_del(p->deadline);
+	/* Nothing of ours may keep the caller's event loop alive. */
+	sp_resolver_free(p->rs);
+	p->rs = NULL;
 	if (p->result != NULL && p->result->end == 0)
 		p->result->end = elapsed(p);
 	info(p, "probe done");

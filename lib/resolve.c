@@ -128,7 +128,7 @@ sp_resolver_new(struct event_base *base, const char *server, unsigned port)
 		goto fail;
 	rs->io = event_new(base, fd, EV_READ | EV_PERSIST, io_cb, rs);
 	rs->timer = evtimer_new(base, timer_cb, rs);
-	if (rs->io == NULL || rs->timer == NULL || event_add(rs->io, NULL) == -1)
+	if (rs->io == NULL || rs->timer == NULL)
 		goto fail;
 	dns_set_tmcbck(rs->ctx, utm_cb, rs);
 	return rs;
@@ -138,6 +138,7 @@ fail:
 	return NULL;
 }
 
+/* An idle resolver must not keep the event loop running. */
 static void
 query_unlink(struct sp_query *q)
 {
@@ -147,6 +148,10 @@ query_unlink(struct sp_query *q)
 	if (q->next != NULL)
 		q->next->prevp = q->prevp;
 	q->prevp = NULL;
+	if (q->rs->queries == NULL) {
+		event_del(q->rs->io);
+		evtimer_del(q->rs->timer);
+	}
 }
 
 static void
@@ -240,6 +245,11 @@ sp_resolve_addrs(struct sp_resolver *rs, const char *name, smtpprobe_family fami
 			dns_cancel(rs->ctx, q->q6);
 		free(q);
 		errno = EINVAL;
+		return NULL;
+	}
+	if (rs->queries == NULL && event_add(rs->io, NULL) == -1) {
+		sp_query_cancel(rs, q);
+		errno = ENOMEM;
 		return NULL;
 	}
 	q->next = rs->queries;

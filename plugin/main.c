@@ -21,6 +21,7 @@
 
 struct run {
 	const struct sp_config *cfg;
+	struct event_base *base;
 	struct sp_transcript transcript;
 	bool collect;
 };
@@ -103,8 +104,10 @@ on_line(const smtpprobe_result *r, smtpprobe_dir dir, const char *line, size_t l
 static void
 on_done(smtpprobe_probe *p, void *arg)
 {
-	(void)arg;
+	struct run *run = arg;
+
 	(void)p;
+	event_base_loopbreak(run->base);
 }
 
 static int
@@ -152,6 +155,7 @@ run_check(const struct sp_config *cfg)
 	smtpprobe_probe *p = NULL;
 	enum sp_state state = SP_UNKNOWN;
 
+	run.base = base;
 	if (base == NULL || o == NULL || (p = smtpprobe_probe_start(base, o, &cb, &run)) == NULL) {
 		printf("SMTP UNKNOWN - cannot start the check: %s\n", strerror(errno));
 		goto out;

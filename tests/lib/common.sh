@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are read by the sourcing tests
 # common.sh - a small TAP library for smtp-probe's shell tests (bash).
 #
 # Environment (set by `make check` through AM_TESTS_ENVIRONMENT):
@@ -12,9 +13,11 @@
 # Plugin:  run_plugin ARGS...  -> RUN_RC, RUN_MS, RUN_LINE1, RUN_OUT, RUN_ERR
 #          (RUN_OUT/RUN_ERR are files), assert_exit N DESC,
 #          assert_line1 ERE DESC, assert_time_below SECONDS DESC,
-#          assert_out ERE DESC (any line of stdout), assert_status N ERE DESC
+#          assert_out ERE DESC (any line of stdout), assert_status N ERE DESC,
+#          assert_json PYEXPR DESC (stdout is JSON; PYEXPR over d is true)
 # Servers: free_port, wait_port_open HOST PORT SECS, wait_port_closed ...,
 #          fake_start SCENARIO [ARGS...] -> FAKE_PORT FAKE_PID FAKE_LOG,
+#          fake_stop/proc_stop PID (any process the test started; once),
 #          cleanup_add CMD (run in reverse order on any exit)
 # Files:   t_tmp (the test's private temp dir; the only place written to)
 
@@ -94,9 +97,12 @@ _t_on_exit() {
 		t_diag "planned $T_PLANNED tests but ran $T_N"
 		_rc=1
 	fi
-	if [ "$_rc" -eq 0 ] && [ "$T_FAILED" -gt 0 ]; then
+	# Failed tests are reported by their "not ok" lines, which make check
+	# counts; the exit status stays 0 for them, so that the TAP driver does
+	# not count a script's failures twice (as FAIL and as ERROR). A non-zero
+	# status means the script itself broke: bail out, signal, plan mismatch.
+	if [ "$T_FAILED" -gt 0 ]; then
 		t_diag "$T_FAILED of $T_N tests failed"
-		_rc=1
 	fi
 	exit "$_rc"
 }
@@ -210,6 +216,27 @@ assert_time_below() {
 	fi
 }
 
+# assert_json PYEXPR DESC: stdout of the last run is one JSON document and
+# the Python expression PYEXPR (over `d`, the document) is true.
+assert_json() {
+	if "$T_PY" - "$RUN_OUT" "$1" <<'PY' >"$T_TMPDIR/json.diag" 2>&1
+import json, sys
+with open(sys.argv[1]) as f:
+    d = json.load(f)
+if not eval(sys.argv[2], {"d": d, "json": json}):
+    print("false: " + sys.argv[2])
+    sys.exit(1)
+PY
+	then
+		pass "$2"
+	else
+		fail "$2"
+		t_diag_stream <"$T_TMPDIR/json.diag"
+		run_diag
+		return 1
+	fi
+}
+
 # ------------------------------------------------------------------ ports
 
 # port_free PORT: nothing listens on 127.0.0.1:PORT and it can be bound.
@@ -229,7 +256,6 @@ PY
 # free_port: a free TCP port on 127.0.0.1, searched from a base derived
 # from $$ so concurrent test scripts do not start on the same port. Ports
 # handed out by this process are not handed out again.
-T_NEXT_PORT=
 T_NEXT_PORT_FILE=
 free_port() {
 	# Called in $(...) subshells too: keep the counter in a file.
@@ -283,6 +309,7 @@ wait_port_closed() {
 # with --log $FAKE_LOG, waits (bounded) for its ready file, and registers
 # its stop. Sets FAKE_PORT, FAKE_PID, FAKE_LOG.
 T_FAKES=0
+T_STOPPED=" "     # pids already stopped by fake_stop/proc_stop
 fake_start() {
 	_scn=$1; shift
 	T_FAKES=$((T_FAKES + 1))
@@ -310,8 +337,14 @@ fake_start() {
 	FAKE_PORT=$(cat "$_ready")
 }
 
-# fake_stop PID: SIGTERM, bounded wait, then SIGKILL.
+# fake_stop PID (alias proc_stop): stops a background process this test
+# started: SIGTERM, bounded wait, then SIGKILL. A pid is signalled at most
+# once (once stopped, the number may come to belong to another process), so
+# an explicit stop followed by the registered cleanup is safe.
+proc_stop() { fake_stop "$@"; }
 fake_stop() {
+	case $T_STOPPED in *" $1 "*) return 0 ;; esac
+	T_STOPPED="$T_STOPPED$1 "
 	kill -TERM "$1" 2>/dev/null || return 0
 	_i=0
 	while kill -0 "$1" 2>/dev/null && [ $_i -lt 50 ]; do

@@ -1,10 +1,13 @@
+# shellcheck shell=bash disable=SC2034 # variables are read by the sourcing tests
 # postfix.sh - run a REAL, PRIVATE Postfix instance for the integration tests.
 # Source after common.sh (uses t_tmp, t_diag, t_bail, cleanup_add, port_free,
 # wait_port_open, wait_port_closed).
 #
 #   pf_start            starts Postfix on 127.0.0.1:$PF_PORT, sets PF_PORT,
-#                       PF_DIR (config + queue + data), PF_MAILDIR (base of
-#                       the virtual mailboxes: $PF_MAILDIR/alice/new/...)
+#                       PF_DIR (the instance: etc/ = configuration, queue/,
+#                       data/, mail/, maillog), PF_CONF (= $PF_DIR/etc, for
+#                       postfix -c / postconf -c), PF_MAILDIR (base of the
+#                       virtual mailboxes: $PF_MAILDIR/alice/new/...)
 #   pf_stop             stops it and waits until no process of it is left
 #   pf_wait_mail BOX STRING [SECONDS]
 #                       polls $PF_MAILDIR/BOX/new until a message there
@@ -16,15 +19,20 @@
 #
 # * `postfix -c DIR` exports MAIL_CONFIG=DIR to postfix-script, master and
 #   every daemon, so all of them read DIR/main.cf and DIR/master.cf.
-# * Postfix refuses a non-default config directory unless it is listed in
-#   alternate_config_directories of the DEFAULT main.cf -- but only for
-#   UNPRIVILEGED callers (mail_conf.c: the check is skipped when euid is 0,
-#   and daemons trust MAIL_CONFIG from the environment the root-started
-#   master gives them). The tests therefore run Postfix as root and never
-#   need /etc/postfix/main.cf (which "No configuration" leaves absent) nor
-#   multi_instance_* (postmulti would have to edit the default main.cf).
-#   The set-gid postdrop/sendmail path, which WOULD insist, is not used: mail
-#   enters through SMTP only.
+# * Postfix insists that a non-default config directory be listed in
+#   alternate_config_directories of the DEFAULT main.cf only when the caller
+#   crosses a privilege boundary: the set-gid commands (postqueue, postdrop)
+#   run by an unprivileged user. Checked on Postfix 3.7 here: as nobody,
+#   `postqueue -c DIR -p` dies with "open file /etc/postfix/main.cf: No such
+#   file or directory", while as root `postfix -c DIR check|start|stop`,
+#   postmap -c and postconf -c work, and the daemons trust the MAIL_CONFIG
+#   their root-started master gives them. So the tests run Postfix as root
+#   and need neither /etc/postfix/main.cf (absent after "No configuration")
+#   nor alternate_config_directories nor multi_instance_*/postmulti (which
+#   would edit the default main.cf). Mail enters through SMTP only, so the
+#   set-gid path is never used.
+# * The configuration directory holds only root-owned files: queue, data and
+#   mailboxes are its siblings, so `postfix check` has nothing to warn about.
 # * queue_directory and data_directory are inside the test's temp dir, so the
 #   pid file, master.lock, sockets and queue files are private too.
 #   meta_directory (postfix-files, dynamicmaps.cf) and the daemon/shlib
@@ -40,6 +48,7 @@
 
 PF_PORT=
 PF_DIR=
+PF_CONF=
 PF_MAILDIR=
 PF_STARTED=
 
@@ -72,8 +81,9 @@ _pf_master_template() {
 	fi
 }
 
+# _pf_write_config INSTANCE_DIR PORT
 _pf_write_config() {
-	_d=$1 _port=$2
+	_d=$1 _port=$2 _c=$1/etc
 	_tpl=$(_pf_master_template) || { t_diag "no master.cf template found"; return 1; }
 	_uid=$(id -u postfix) _gid=$(id -g postfix)
 
@@ -97,9 +107,9 @@ _pf_write_config() {
 		END {
 			if (!done) print "127.0.0.1:" port " inet n - n - - smtpd"
 			if (!haslog) print "postlog unix-dgram n - n - 1 postlogd"
-		}' "$_tpl" >"$_d/master.cf" || return 1
+		}' "$_tpl" >"$_c/master.cf" || return 1
 
-	cat >"$_d/main.cf" <<MAINCF
+	cat >"$_c/main.cf" <<MAINCF
 # Private Postfix for smtp-probe's integration tests (tests/lib/postfix.sh).
 compatibility_level = 3.6
 queue_directory = $_d/queue
@@ -122,12 +132,12 @@ smtpd_client_restrictions =
 smtpd_helo_restrictions =
 smtpd_delay_reject = no
 smtpd_relay_restrictions = reject_unauth_destination
-smtpd_recipient_restrictions = check_recipient_access hash:$_d/rcpt_access
-smtpd_sender_restrictions = check_sender_access hash:$_d/sender_access
+smtpd_recipient_restrictions = check_recipient_access hash:$_c/rcpt_access
+smtpd_sender_restrictions = check_sender_access hash:$_c/sender_access
 # mailboxes: maildir delivery by virtual(8)
 virtual_mailbox_domains = example.test
 virtual_mailbox_base = $_d/mail
-virtual_mailbox_maps = hash:$_d/vmailbox
+virtual_mailbox_maps = hash:$_c/vmailbox
 virtual_uid_maps = static:$_uid
 virtual_gid_maps = static:$_gid
 local_transport = error:no local delivery in the test instance
@@ -147,11 +157,11 @@ smtpd_client_connection_rate_limit = 0
 anvil_rate_time_unit = 60s
 MAINCF
 
-	printf '%s\n' 'grey@example.test 450 4.7.1 greylisted, try again later' >"$_d/rcpt_access"
-	printf '%s\n' 'blocked@bad.example REJECT sender blocked by policy' >"$_d/sender_access"
-	printf '%s\n' 'alice@example.test alice/' 'grey@example.test grey/' >"$_d/vmailbox"
+	printf '%s\n' 'grey@example.test 450 4.7.1 greylisted, try again later' >"$_c/rcpt_access"
+	printf '%s\n' 'blocked@bad.example REJECT sender blocked by policy' >"$_c/sender_access"
+	printf '%s\n' 'alice@example.test alice/' 'grey@example.test grey/' >"$_c/vmailbox"
 	for _m in rcpt_access sender_access vmailbox; do
-		/usr/sbin/postmap -c "$_d" "hash:$_d/$_m" || return 1
+		/usr/sbin/postmap -c "$_c" "hash:$_c/$_m" || return 1
 	done
 
 	mkdir -p "$_d/queue" "$_d/data" "$_d/mail" || return 1
@@ -165,14 +175,15 @@ MAINCF
 # lines) when it cannot start.
 pf_start() {
 	PF_DIR=$(t_tmp)/postfix
-	mkdir -p "$PF_DIR" || return 1
+	PF_CONF=$PF_DIR/etc
+	mkdir -p "$PF_CONF" || return 1
 	PF_MAILDIR=$PF_DIR/mail
 	# The test tmp dir is 0700 (mktemp -d); postfix must reach PF_DIR.
 	chmod 0755 "$(t_tmp)" || return 1
 	PF_PORT=$(free_port) || { t_diag "no free port"; return 1; }
 	_pf_write_config "$PF_DIR" "$PF_PORT" || { t_diag "writing the Postfix configuration failed"; return 1; }
 
-	if ! _out=$(/usr/sbin/postfix -c "$PF_DIR" check 2>&1); then
+	if ! _out=$(/usr/sbin/postfix -c "$PF_CONF" check 2>&1); then
 		t_diag "postfix check failed:"
 		printf '%s\n' "$_out" | t_diag_stream
 		return 1
@@ -181,13 +192,21 @@ pf_start() {
 
 	cleanup_add pf_stop
 	PF_STARTED=1
-	if ! _out=$(/usr/sbin/postfix -c "$PF_DIR" start 2>&1); then
+	if ! _out=$(/usr/sbin/postfix -c "$PF_CONF" start 2>&1); then
 		t_diag "postfix start failed:"
 		printf '%s\n' "$_out" | t_diag_stream
 		return 1
 	fi
 	if ! wait_port_open 127.0.0.1 "$PF_PORT" 10; then
 		t_diag "Postfix did not listen on 127.0.0.1:$PF_PORT within 10 s; its log:"
+		tail -n 20 "$PF_DIR/maillog" 2>/dev/null | t_diag_stream
+		return 1
+	fi
+	# The readiness probe was a session too: wait until smtpd logged its end,
+	# which also shows that logging works.
+	PF_MARK=0
+	if ! pf_wait_session 10; then
+		t_diag "Postfix did not log the readiness probe's session within 10 s; its log:"
 		tail -n 20 "$PF_DIR/maillog" 2>/dev/null | t_diag_stream
 		return 1
 	fi
@@ -207,7 +226,7 @@ _pf_pids() {
 pf_stop() {
 	[ -n "$PF_STARTED" ] || return 0
 	PF_STARTED=
-	/usr/sbin/postfix -c "$PF_DIR" stop >/dev/null 2>&1
+	/usr/sbin/postfix -c "$PF_CONF" stop >/dev/null 2>&1
 	# master exits on SIGTERM and its children follow; wait (bounded),
 	# then kill by pid what is left of this instance only.
 	_i=0
@@ -238,5 +257,38 @@ pf_wait_mail() {
 		fi
 		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
 		sleep 0.1
+	done
+}
+
+_pf_count() {
+	_c=$(grep -c "postfix/smtpd\\[[0-9]*\\]: $1 from" "$PF_DIR/maillog" 2>/dev/null)
+	echo "${_c:-0}"
+}
+
+# pf_log_mark: remembers how many smtpd sessions have ended so far, so that
+# pf_wait_session can find the one the next probe causes. Logging is
+# asynchronous (postlogd), so it first waits (bounded) until every session
+# that was logged as started has been logged as ended.
+pf_log_mark() {
+	_deadline=$(( $(date +%s%N) + 5000000000 ))
+	while [ "$(_pf_count connect)" -ne "$(_pf_count disconnect)" ] &&
+		[ "$(date +%s%N)" -lt "$_deadline" ]; do
+		sleep 0.05
+	done
+	PF_MARK=$(_pf_count disconnect)
+}
+
+# pf_wait_session [SECONDS]: waits (bounded; postlogd writes asynchronously)
+# until an smtpd session ended after pf_log_mark, and sets PF_SESSION to its
+# "disconnect from ... ehlo=1 mail=1 ... commands=N" line, Postfix's own
+# count of the commands the client sent.
+pf_wait_session() {
+	_deadline=$(( $(date +%s%N) + ${1:-5} * 1000000000 ))
+	while :; do
+		PF_SESSION=$(grep 'postfix/smtpd\[[0-9]*\]: disconnect from' "$PF_DIR/maillog" 2>/dev/null |
+			sed -n "$((PF_MARK + 1))p")
+		[ -z "$PF_SESSION" ] || return 0
+		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
+		sleep 0.05
 	done
 }
