@@ -350,7 +350,8 @@ send_mail(struct sp_dialog *d)
 
 	/* SIZE= declares the message we will send; without one there is none. */
 	if (d->message != NULL && (d->r->caps.ext & SP_EXT_SIZE))
-		return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s> SIZE=%zu", from, d->msglen);
+		return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s> SIZE=%zu", from,
+			sp_message_size(d->message, d->msglen));
 	return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s>", from);
 }
 

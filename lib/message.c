@@ -361,3 +361,18 @@ sp_message_build(const struct sp_message_params *mp, size_t *len)
 	out_str(&o, ".\r\n");
 	return out_finish(&o, len);
 }
+
+size_t
+sp_message_size(const char *msg, size_t len)
+{
+	size_t size, i;
+
+	if (len < 3)
+		return 0;
+	size = len - 3;
+	/* Every line that starts with '.' before the terminator carries one added dot. */
+	for (i = 0; i < len - 3; i++)
+		if (msg[i] == '.' && (i == 0 || msg[i - 1] == '\n'))
+			size--;
+	return size;
+}

@@ -37,4 +37,10 @@ char *sp_message_build(const struct sp_message_params *mp, size_t *len);
  */
 char *sp_message_stuff(const char *in, size_t inlen, size_t *outlen);
 
+/*
+ * The size RFC 1870 asks for in MAIL ... SIZE=: the message as built by
+ * sp_message_build() less the dots added by stuffing and the final ".\r\n".
+ */
+size_t sp_message_size(const char *msg, size_t len);
+
 #endif

@@ -269,9 +269,9 @@ smtpprobe_probe_cancel(smtpprobe_probe *p)
 		sp_dialog_free(p->dialog);
 		p->dialog = NULL;
 	}
-	if (p->result == NULL)
-		(void)new_result(p);
-	if (p->result != NULL)
+	/* A dialog that finished keeps its outcome; only a probe with no
+	 * result at all needs one saying it was cancelled. */
+	if (p->result == NULL && new_result(p) == 0)
 		sp_result_fail(p->result, SMTPPROBE_CANCELLED, SMTPPROBE_STAGE_DNS, -1, "cancelled");
 	complete(p);
 }

@@ -38,6 +38,8 @@ struct sp_resolver {
 
 static pthread_once_t udns_once = PTHREAD_ONCE_INIT;
 
+static void udns_drop(struct sp_resolver *rs, struct sp_query *q);
+
 /*
  * udns copies new contexts from its default one, which must be marked
  * initialised first; dns_reset() does that without reading any file.
@@ -237,19 +239,12 @@ sp_resolve_addrs(struct sp_resolver *rs, const char *name, smtpprobe_family fami
 	if (family != SMTPPROBE_FAMILY_IPV6 &&
 	    (q->q4 = dns_submit_a4(rs->ctx, name, 0, a4_cb, q)) != NULL)
 		q->pending++;
-	if (q->pending == 0 || (family == SMTPPROBE_FAMILY_ANY && q->pending == 1)) {
-		/* Nothing was promised yet: undo quietly, no callback. */
-		if (q->q4 != NULL)
-			dns_cancel(rs->ctx, q->q4);
-		if (q->q6 != NULL)
-			dns_cancel(rs->ctx, q->q6);
+	/* Until it is returned, nothing was promised: undo quietly, no callback. */
+	if (q->pending == 0 || (family == SMTPPROBE_FAMILY_ANY && q->pending == 1) ||
+	    (rs->queries == NULL && event_add(rs->io, NULL) == -1)) {
+		udns_drop(rs, q);
 		free(q);
 		errno = EINVAL;
-		return NULL;
-	}
-	if (rs->queries == NULL && event_add(rs->io, NULL) == -1) {
-		sp_query_cancel(rs, q);
-		errno = ENOMEM;
 		return NULL;
 	}
 	q->next = rs->queries;
@@ -260,15 +255,26 @@ sp_resolve_addrs(struct sp_resolver *rs, const char *name, smtpprobe_family fami
 	return q;
 }
 
+/* udns 0.4's dns_cancel() unlinks a query but leaves it to us to free. */
+static void
+udns_drop(struct sp_resolver *rs, struct sp_query *q)
+{
+	if (q->q4 != NULL) {
+		dns_cancel(rs->ctx, q->q4);
+		free(q->q4);
+	}
+	if (q->q6 != NULL) {
+		dns_cancel(rs->ctx, q->q6);
+		free(q->q6);
+	}
+	q->q4 = q->q6 = NULL;
+}
+
 /* Cancels silently in udns, then completes once ourselves. */
 void
 sp_query_cancel(struct sp_resolver *rs, struct sp_query *q)
 {
-	if (q->q4 != NULL)
-		dns_cancel(rs->ctx, q->q4);
-	if (q->q6 != NULL)
-		dns_cancel(rs->ctx, q->q6);
-	q->q4 = q->q6 = NULL;
+	udns_drop(rs, q);
 	q->v4.n = q->v6.n = 0;
 	query_complete(q, SP_DNS_CANCELLED);
 }
@@ -280,12 +286,13 @@ sp_resolver_free(struct sp_resolver *rs)
 		return;
 	while (rs->queries != NULL)
 		sp_query_cancel(rs, rs->queries);
+	/* dns_free() calls the timer hook: the events must still exist. */
+	if (rs->ctx != NULL)
+		dns_free(rs->ctx);
 	if (rs->io != NULL)
 		event_free(rs->io);
 	if (rs->timer != NULL)
 		event_free(rs->timer);
-	if (rs->ctx != NULL)
-		dns_free(rs->ctx);
 	free(rs);
 }
 

@@ -173,7 +173,10 @@ SMTPPROBE_API void smtpprobe_probe_cancel(smtpprobe_probe *probe);
 SMTPPROBE_API void smtpprobe_probe_free(smtpprobe_probe *probe);
 /** @return true once the done callback has been called. */
 SMTPPROBE_API bool smtpprobe_probe_done(const smtpprobe_probe *probe);
-/** @return the number of targets (addresses dialled or attempted). */
+/**
+ * @return the number of targets: one for a host given by name or address
+ * (addresses refused before the one that answered are in its notes).
+ */
 SMTPPROBE_API size_t smtpprobe_probe_count(const smtpprobe_probe *probe);
 /** @return target @p i, owned by the probe, or NULL if out of range. */
 SMTPPROBE_API const smtpprobe_result *smtpprobe_probe_result(const smtpprobe_probe *probe, size_t i);
