@@ -3,6 +3,7 @@
 # builds, starts a private Postfix on 127.0.0.1 (its own configuration in a
 # temporary directory; the system's mail setup is not touched), runs a few
 # checks against it and stops it again. Run as root.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -20,6 +20,8 @@
 #          fake_stop/proc_stop PID (any process the test started; once),
 #          cleanup_add CMD (run in reverse order on any exit)
 # Files:   t_tmp (the test's private temp dir; the only place written to)
+# Valgrind: SP_VALGRIND=1 [SP_VALGRIND_LOGDIR=DIR] [SP_TIME_FACTOR=N]: see
+#          run_plugin below (used by tools/sanitize.sh)
 
 set -u
 
@@ -135,6 +137,41 @@ t_init() {
 
 # ------------------------------------------------------------------ plugin
 
+# ---- valgrind (tools/sanitize.sh) ----------------------------------------
+# SP_VALGRIND=1 runs the plugin under valgrind memcheck: any memory error or
+# definite leak makes it exit 99 (which no assert_exit accepts). Each run's
+# report goes to its own file, $SP_VALGRIND_LOGDIR/vg.<test>.<run>.<pid>
+# (default: the test's temp dir), so the plugin's own stderr stays what the
+# tests expect; tools/sanitize.sh fails on any non-empty one. Wall-time
+# bounds are multiplied by SP_TIME_FACTOR (default 2 under valgrind, 1
+# otherwise), and assert_time_below says so in its description.
+T_VG_LOGDIR=
+sp_valgrind_on() { [ "${SP_VALGRIND:-0}" = 1 ]; }
+if sp_valgrind_on; then
+	T_TIME_FACTOR=${SP_TIME_FACTOR:-2}
+else
+	T_TIME_FACTOR=${SP_TIME_FACTOR:-1}
+fi
+
+# The valgrind command put before $PLUGIN: valgrind on the real executable
+# behind libtool's wrapper script (libtool --mode=execute sets
+# LD_LIBRARY_PATH to the uninstalled library, and runs the binary itself).
+T_VG_CMD=()
+_t_vg_cmd() {
+	[ ${#T_VG_CMD[@]} -eq 0 ] || return 0
+	command -v valgrind >/dev/null 2>&1 || bail_out "SP_VALGRIND=1 but valgrind is not installed"
+	T_VG_LOGDIR=${SP_VALGRIND_LOGDIR:-$T_TMPDIR}
+	mkdir -p "$T_VG_LOGDIR" || bail_out "cannot create $T_VG_LOGDIR"
+	_lt=$(dirname "$PLUGIN")/../libtool
+	if [ -x "$_lt" ] && head -c 4096 "$PLUGIN" | grep -q 'libtool'; then
+		T_VG_CMD=("$_lt" --mode=execute)
+	fi
+	T_VG_CMD+=(valgrind --tool=memcheck --error-exitcode=99
+		--leak-check=full --errors-for-leak-kinds=definite
+		--show-leak-kinds=definite -q)
+	t_diag "plugin runs under valgrind memcheck; wall-time bounds x$T_TIME_FACTOR"
+}
+
 # run_plugin ARGS...: runs $PLUGIN (bounded by `timeout 60` so a hung plugin
 # fails the test instead of hanging it). Sets RUN_RC, RUN_MS (wall time, ms),
 # RUN_LINE1 (first line of stdout), RUN_OUT and RUN_ERR (files), RUN_CMD.
@@ -143,8 +180,16 @@ run_plugin() {
 	RUN_OUT=$T_TMPDIR/run$T_RUNS.out
 	RUN_ERR=$T_TMPDIR/run$T_RUNS.err
 	RUN_CMD="$PLUGIN $*"
+	RUN_VG=
 	_t0=$(date +%s%N)
-	timeout -k 5 60 "$PLUGIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
+	if sp_valgrind_on; then
+		_t_vg_cmd
+		RUN_VG=$T_VG_LOGDIR/vg.${T_NAME%.test}.$T_RUNS
+		timeout -k 5 $((60 * T_TIME_FACTOR)) "${T_VG_CMD[@]}" --log-file="$RUN_VG.%p" \
+			"$PLUGIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
+	else
+		timeout -k 5 60 "$PLUGIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
+	fi
 	RUN_RC=$?
 	_t1=$(date +%s%N)
 	RUN_MS=$(( (_t1 - _t0) / 1000000 ))
@@ -160,6 +205,13 @@ run_diag() {
 	if [ -s "$RUN_ERR" ]; then
 		t_diag "stderr:"
 		head -c 2000 "$RUN_ERR" | head -n 30 | t_diag_stream
+	fi
+	if [ -n "${RUN_VG:-}" ]; then
+		for _f in "$RUN_VG".*; do
+			[ -s "$_f" ] || continue
+			t_diag "valgrind ($_f):"
+			head -n 40 "$_f" | t_diag_stream
+		done
 	fi
 }
 
@@ -204,13 +256,16 @@ assert_status() {
 	assert_line1 "$2" "$3: status line"
 }
 
-# assert_time_below SECONDS DESC: wall time of the last run < SECONDS.
+# assert_time_below SECONDS DESC: wall time of the last run < SECONDS
+# (times T_TIME_FACTOR, which is 2 under valgrind: the description says so).
 assert_time_below() {
-	_lim_ms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }')
+	_lim_ms=$(awk -v s="$1" -v f="$T_TIME_FACTOR" 'BEGIN { printf "%d", s * f * 1000 }')
+	_scaled=
+	[ "$T_TIME_FACTOR" = 1 ] || _scaled=", bound ${1}s x$T_TIME_FACTOR for valgrind"
 	if [ "$RUN_MS" -lt "$_lim_ms" ]; then
-		pass "$2 (${RUN_MS} ms < ${_lim_ms} ms)"
+		pass "$2 (${RUN_MS} ms < ${_lim_ms} ms$_scaled)"
 	else
-		fail "$2 (${RUN_MS} ms < ${_lim_ms} ms)"
+		fail "$2 (${RUN_MS} ms < ${_lim_ms} ms$_scaled)"
 		run_diag
 		return 1
 	fi
