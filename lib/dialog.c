@@ -25,9 +25,12 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
+#include "auth.h"
 #include "dialog.h"
 #include "message.h"
+#include "tls.h"
 #include "transport.h"
 
 enum dstate {
@@ -35,13 +38,16 @@ enum dstate {
 	D_BANNER,  /* connected, waiting for the greeting; nothing may be sent */
 	D_GREET,   /* EHLO or LHLO sent */
 	D_HELO,    /* HELO sent after EHLO was refused */
+	D_STARTTLS, /* STARTTLS sent */
+	D_TLS,     /* TLS handshake under way; any plaintext now is an attack */
+	D_AUTH,    /* an AUTH exchange under way */
 	D_SCRIPT,  /* the steps after the greeting */
 	D_DONE,    /* finished; the done callback is scheduled */
 	D_COUNT
 };
 
 static const char *const dstate_names[] = {
-	"connect", "banner", "greet", "helo", "script", "done",
+	"connect", "banner", "greet", "helo", "starttls", "tls", "auth", "script", "done",
 };
 _Static_assert(sizeof(dstate_names) / sizeof(dstate_names[0]) == D_COUNT,
 	"a name for every state");
@@ -81,6 +87,11 @@ struct sp_dialog {
 	bool pipelining;
 	bool winding_down;     /* decided: only QUIT is left to do */
 	bool notify_noted;
+	struct ssl_ctx_st *tls_ctx;
+	struct ssl_st *ssl;    /* owned by the connection once handed over */
+	bool tls_up, authed;
+	int64_t tls_start;
+	int auth_step, auth_ex;
 	char *message;
 	size_t msglen;
 	char helo[280];
@@ -137,6 +148,12 @@ cur_stage(const struct sp_dialog *d)
 	case D_GREET:
 	case D_HELO:
 		return SMTPPROBE_STAGE_EHLO;
+	case D_STARTTLS:
+		return SMTPPROBE_STAGE_STARTTLS;
+	case D_TLS:
+		return SMTPPROBE_STAGE_TLS;
+	case D_AUTH:
+		return SMTPPROBE_STAGE_AUTH;
 	case D_SCRIPT:
 		if (d->judged < d->nsteps)
 			return kind_stage[d->steps[d->judged].kind];
@@ -521,6 +538,216 @@ script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 		flush(d);
 }
 
+/* ---------------------------------------------------------- TLS, AUTH */
+
+static void send_greeting(struct sp_dialog *d, const char *verb, enum dstate next);
+static void after_greeting(struct sp_dialog *d);
+
+static void
+start_tls(struct sp_dialog *d)
+{
+	const smtpprobe_opts *o = d->env.opts;
+	char err[200];
+
+	if (d->tls_ctx == NULL && (d->tls_ctx = sp_tls_ctx_new(o, err, sizeof(err))) == NULL) {
+		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS setup failed: %s", err);
+		finish(d);
+		return;
+	}
+	d->ssl = sp_tls_new(d->tls_ctx, o->sni != NULL ? o->sni : d->r->host, err, sizeof(err));
+	if (d->ssl == NULL || sp_conn_start_tls(d->conn, d->ssl) == -1) {
+		d->ssl = NULL;
+		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS setup failed: %s", err);
+		finish(d);
+		return;
+	}
+	d->tls_start = now(d);
+	set_state(d, D_TLS);
+}
+
+/* RFC 3207 4.2: after the handshake nothing learnt before it is trusted. */
+static void
+on_tls_up(void *arg)
+{
+	struct sp_dialog *d = arg;
+	int64_t t = now(d);
+	bool implicit = d->env.opts->tls == SMTPPROBE_TLS_IMPLICIT;
+
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, t - d->tls_start);
+	d->last_reply = t;
+	d->tls_up = true;
+	if (sp_tls_facts(d->ssl, d->r) == -1) {
+		internal_error(d);
+		return;
+	}
+	tracef(d, "TLS up: %s %s", d->r->tls->version, d->r->tls->cipher);
+	if (d->r->tls->error[0] != '\0') {
+		if (d->env.opts->tls_verify) {
+			sp_result_fail(d->r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1,
+				"certificate verification failed: %s", d->r->tls->error);
+			finish(d);
+			return;
+		}
+		sp_result_note(d->r, "certificate not verified: %s", d->r->tls->error);
+	}
+	if (implicit) {
+		d->connect_at = t;
+		set_state(d, D_BANNER);
+		return;
+	}
+	sp_caps_clear(&d->r->caps);
+	sp_reply_reset(&d->parser);
+	d->r->greeting = "";
+	send_greeting(d, d->env.opts->lmtp ? "LHLO" : "EHLO", D_GREET);
+}
+
+static void
+tls_failed(struct sp_dialog *d, int err)
+{
+	const char *why = sp_conn_tls_error(d->conn);
+	long v = d->ssl != NULL ? SSL_get_verify_result(d->ssl) : X509_V_OK;
+
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d) - d->tls_start);
+	if (v != X509_V_OK)
+		sp_result_fail(d->r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1,
+			"certificate verification failed: %s", X509_verify_cert_error_string(v));
+	else
+		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS handshake failed: %s",
+			*why ? why : err == 0 ? "connection closed by server" : strerror(err));
+	finish(d);
+}
+
+static void
+starttls_reply(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	record(d, d->greet_ex, 0, line);
+	if (line->code / 100 == 2) {
+		start_tls(d);
+		return;
+	}
+	fail_reply(d, SMTPPROBE_STAGE_STARTTLS, d->greet_ex);
+	quit_now(d);
+}
+
+static const char *const mech_names[] = { "", "PLAIN", "LOGIN", "CRAM-MD5" };
+static const unsigned mech_bits[] = { 0, SP_AUTH_PLAIN, SP_AUTH_LOGIN, SP_AUTH_CRAM_MD5 };
+
+/*
+ * Sends an AUTH line carrying a secret. The exchange is named by the
+ * mechanism alone and the transcript shows "****": no output ever holds
+ * the payload, and the line is wiped once libevent has its copy.
+ */
+static int
+send_secret(struct sp_dialog *d, const char *prefix, char *secret, const char *shown)
+{
+	size_t plen = strlen(prefix), slen = secret != NULL ? strlen(secret) : 0;
+	char cmd[32], *buf;
+	int ex, rc;
+
+	if (secret == NULL || (buf = malloc(plen + slen + 2)) == NULL) {
+		sp_auth_free(secret);
+		return -1;
+	}
+	memcpy(buf, prefix, plen);
+	memcpy(buf + plen, secret, slen);
+	memcpy(buf + plen + slen, "\r\n", 2);
+	snprintf(cmd, sizeof(cmd), "AUTH %s", mech_names[d->env.opts->auth]);
+	ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_AUTH, cmd, strlen(cmd));
+	if (ex != -1)
+		trace(d, SMTPPROBE_DIR_SENT, shown, strlen(shown));
+	rc = ex != -1 ? sp_conn_write(d->conn, buf, plen + slen + 2) : -1;
+	explicit_bzero(buf, plen + slen + 2);
+	free(buf);
+	sp_auth_free(secret);
+	return rc == -1 ? -1 : ex;
+}
+
+static void
+auth_start(struct sp_dialog *d)
+{
+	const smtpprobe_opts *o = d->env.opts;
+	const char *mech = mech_names[o->auth];
+
+	if (!(d->r->caps.auth & mech_bits[o->auth])) {
+		sp_result_fail(d->r, SMTPPROBE_E_UNSUPPORTED, SMTPPROBE_STAGE_AUTH, -1,
+			"server does not offer AUTH %s", mech);
+		quit_now(d);
+		return;
+	}
+	set_state(d, D_AUTH);
+	d->auth_step = 0;
+	if (o->auth == SMTPPROBE_AUTH_PLAIN)
+		d->auth_ex = send_secret(d, "AUTH PLAIN ", sp_auth_plain(o->auth_user, o->auth_pass),
+			"AUTH PLAIN ****");
+	else
+		d->auth_ex = send_line(d, SMTPPROBE_STAGE_AUTH, "AUTH %s", mech);
+	if (d->auth_ex == -1)
+		internal_error(d);
+}
+
+/* The next response to a 334 challenge, or NULL when there is none. */
+static char *
+auth_response(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	const smtpprobe_opts *o = d->env.opts;
+	const char *chal = line->rawlen > 4 ? line->raw + 4 : "";
+
+	if (o->auth == SMTPPROBE_AUTH_LOGIN && d->auth_step < 2)
+		return sp_b64_encode(d->auth_step == 0 ? o->auth_user : o->auth_pass,
+			strlen(d->auth_step == 0 ? o->auth_user : o->auth_pass));
+	if (o->auth == SMTPPROBE_AUTH_CRAM_MD5 && d->auth_step == 0)
+		return sp_auth_cram_md5(o->auth_user, o->auth_pass, chal, strlen(chal), sp_tls_hmac_md5);
+	return NULL;
+}
+
+static void
+auth_reply(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	char *resp;
+
+	record(d, d->auth_ex, 0, line);
+	if (line->code == 235) {
+		d->authed = true;
+		after_greeting(d);
+		return;
+	}
+	if (line->code == 334 && (resp = auth_response(d, line)) != NULL) {
+		d->auth_step++;
+		if ((d->auth_ex = send_secret(d, "", resp, "****")) == -1)
+			internal_error(d);
+		return;
+	}
+	fail_reply(d, SMTPPROBE_STAGE_AUTH, d->auth_ex);
+	quit_now(d);
+}
+
+/* After a good greeting: STARTTLS, then AUTH, then the script, as asked. */
+static void
+after_greeting(struct sp_dialog *d)
+{
+	const smtpprobe_opts *o = d->env.opts;
+	smtpprobe_stage qa = o->quit_after;
+
+	if (o->tls == SMTPPROBE_TLS_STARTTLS && !d->tls_up && qa != SMTPPROBE_STAGE_EHLO) {
+		if (!(d->r->caps.ext & SP_EXT_STARTTLS)) {
+			sp_result_fail(d->r, SMTPPROBE_E_UNSUPPORTED, SMTPPROBE_STAGE_STARTTLS, -1,
+				"server does not advertise STARTTLS");
+			quit_now(d);
+			return;
+		}
+		set_state(d, D_STARTTLS);
+		if ((d->greet_ex = send_line(d, SMTPPROBE_STAGE_STARTTLS, "STARTTLS")) == -1)
+			internal_error(d);
+		return;
+	}
+	if (o->auth != SMTPPROBE_AUTH_NONE && !d->authed &&
+	    qa != SMTPPROBE_STAGE_EHLO && qa != SMTPPROBE_STAGE_STARTTLS) {
+		auth_start(d);
+		return;
+	}
+	plan(d);
+}
+
 /* ------------------------------------------------- banner and greeting */
 
 static void
@@ -558,7 +785,7 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code / 100 == 2) {
 		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
 		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0;
-		plan(d);
+		after_greeting(d);
 		return;
 	}
 	if (ehlo && !d->env.opts->lmtp && (line->code == 500 || line->code == 502)) {
@@ -583,6 +810,12 @@ on_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 	case D_GREET:
 	case D_HELO:
 		greet_reply(d, line);
+		break;
+	case D_STARTTLS:
+		starttls_reply(d, line);
+		break;
+	case D_AUTH:
+		auth_reply(d, line);
 		break;
 	case D_SCRIPT:
 		script_reply(d, line);
@@ -618,6 +851,13 @@ on_input(void *arg, const char *data, size_t len)
 	size_t used;
 
 	while (len > 0 && d->state != D_DONE) {
+		/* Plaintext after the STARTTLS 220 (curl's test980, RFC 3207 5). */
+		if (d->state == D_TLS) {
+			sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, SMTPPROBE_STAGE_STARTTLS, -1,
+				"protocol error: response injection after STARTTLS (%zu bytes)", len);
+			finish(d);
+			return;
+		}
 		switch (sp_reply_feed(&d->parser, data, len, &used, &line)) {
 		case SP_REPLY_MORE:
 			return;
@@ -673,7 +913,17 @@ on_connected(void *arg)
 	d->connect_at = d->last_reply = t;
 	tracef(d, "connected to %s port %u", d->r->addr, d->r->port);
 	choose_helo(d);
-	set_state(d, D_BANNER);
+	if (d->env.opts->proxy != 0) {
+		if (sp_conn_proxy_header(d->conn, d->env.opts->proxy) == -1) {
+			internal_error(d);
+			return;
+		}
+		tracef(d, "PROXY protocol v%d header sent", d->env.opts->proxy);
+	}
+	if (d->env.opts->tls == SMTPPROBE_TLS_IMPLICIT)
+		start_tls(d);
+	else
+		set_state(d, D_BANNER);
 }
 
 static void
@@ -684,6 +934,10 @@ on_failed(void *arg, int err)
 
 	if (d->state == D_DONE)
 		return;
+	if (d->state == D_TLS) {
+		tls_failed(d, err);
+		return;
+	}
 	if (d->state == D_CONNECT) {
 		sp_result_stage_time(d->r, st, d->connect_at, now(d) - d->connect_at);
 		sp_result_fail(d->r, SMTPPROBE_E_CONNECT, st, -1, "connect failed: %s", strerror(err));
@@ -750,7 +1004,7 @@ sp_dialog_new(const struct sp_dialog_env *env, struct smtpprobe_result *r,
 int
 sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 {
-	static const struct sp_conn_cb cb = { on_connected, on_input, on_failed };
+	static const struct sp_conn_cb cb = { on_connected, on_input, on_failed, on_tls_up };
 
 	if ((d->conn = sp_conn_new(d->env.base, &cb, d)) == NULL)
 		return -1;
@@ -770,6 +1024,8 @@ sp_dialog_abort(struct sp_dialog *d, smtpprobe_status status)
 	/* The stage that was waiting gets the time it waited. */
 	if (d->state == D_CONNECT)
 		sp_result_stage_time(d->r, st, d->connect_at, t - d->connect_at);
+	else if (d->state == D_TLS)
+		sp_result_stage_time(d->r, st, d->tls_start, t - d->tls_start);
 	else
 		sp_result_stage_time(d->r, st, d->last_reply, t - d->last_reply);
 	if (status == SMTPPROBE_E_TIMEOUT)
@@ -788,6 +1044,7 @@ sp_dialog_free(struct sp_dialog *d)
 	if (d->finish_ev != NULL)
 		event_free(d->finish_ev);
 	sp_conn_free(d->conn);
+	sp_tls_ctx_free(d->tls_ctx);
 	sp_reply_free(&d->parser);
 	free(d->steps);
 	free(d->message);

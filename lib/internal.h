@@ -20,6 +20,8 @@
 #define SP_REASON_MAX 160
 #define SP_QUEUE_ID_MAX 128
 #define SP_NOTES_MAX 512
+#define SP_DEFAULT_MAX_TARGETS 32
+#define SP_MAX_TARGETS_LIMIT 1024
 
 struct sp_strv {
 	char **v;
@@ -52,6 +54,17 @@ struct smtpprobe_opts {
 	char *dns_addr;
 	unsigned dns_port;
 	char *hosts_file;
+	smtpprobe_tls tls;
+	bool tls_verify;
+	char *ca_file, *ca_dir, *sni;
+	int tls_min;         /* OpenSSL's TLS1_x_VERSION, 0 for its default */
+	smtpprobe_auth auth;
+	char *auth_user, *auth_pass;
+	int proxy;           /* PROXY protocol version, 0 for none */
+	char *mx_domain;     /* set instead of host: check every MX host of it */
+	unsigned max_targets; /* MX: addresses checked at most */
+	bool rdns;           /* look up PTR and confirm it forward, per address */
+	bool resolve_only;   /* MX: find hosts and addresses, dial nothing */
 };
 
 /* A deep copy, so a probe owns its options. NULL on ENOMEM. */
@@ -72,6 +85,16 @@ struct sp_stage_rec {
 	int code;            /* worst reply code seen */
 };
 
+struct sp_tls_facts {
+	char version[16];
+	char cipher[64];
+	char subject[256];
+	char issuer[256];
+	char sans[512];
+	int64_t not_after;
+	char error[128];     /* verification failure, "" when verified */
+};
+
 struct smtpprobe_result {
 	char *host;
 	char addr[SP_ADDR_MAX];
@@ -88,6 +111,12 @@ struct smtpprobe_result {
 	const char *greeting;
 	char queue_id[SP_QUEUE_ID_MAX];
 	char notes[SP_NOTES_MAX];
+	struct sp_tls_facts *tls; /* NULL until a handshake completed */
+	int mx_pref;         /* -1: not reached through an MX record */
+	smtpprobe_rdns rdns;
+	char ptr[256];       /* PTR name (the confirmed one, when any) */
+	char rdns_text[SP_REASON_MAX];
+	char banner_name[256]; /* first word of the greeting after the code */
 };
 
 struct smtpprobe_result *sp_result_new(const char *host, unsigned port);

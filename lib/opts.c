@@ -91,6 +91,16 @@ add_str(struct sp_strv *sv, const char *s)
 	return sp_strv_add(sv, s);
 }
 
+/* Secrets leave no copy behind in freed memory. */
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 smtpprobe_opts *
 smtpprobe_opts_new(void)
 {
@@ -100,6 +110,8 @@ smtpprobe_opts_new(void)
 		return NULL;
 	o->quit_after = SMTPPROBE_STAGE_COUNT;
 	o->timeout_ms = SP_DEFAULT_TIMEOUT_MS;
+	o->tls_verify = true;
+	o->max_targets = SP_DEFAULT_MAX_TARGETS;
 	if ((o->hosts_file = strdup("/etc/hosts")) == NULL) {
 		free(o);
 		return NULL;
@@ -123,6 +135,12 @@ smtpprobe_opts_free(smtpprobe_opts *o)
 	free(o->body);
 	free(o->dns_addr);
 	free(o->hosts_file);
+	free(o->mx_domain);
+	free(o->ca_file);
+	free(o->ca_dir);
+	free(o->sni);
+	free(o->auth_user);
+	wipe_free(o->auth_pass);
 	free(o);
 }
 
@@ -135,13 +153,18 @@ sp_opts_dup(const smtpprobe_opts *o)
 		return NULL;
 	*c = *o;
 	c->host = c->helo = c->from = c->notify = c->subject = NULL;
-	c->body = c->dns_addr = c->hosts_file = NULL;
+	c->body = c->dns_addr = c->hosts_file = c->mx_domain = NULL;
+	c->ca_file = c->ca_dir = c->sni = c->auth_user = c->auth_pass = NULL;
 	c->rcpts = c->commands = c->headers = (struct sp_strv){ 0 };
 	if (set_str(&c->host, o->host) || set_str(&c->helo, o->helo) ||
 	    set_str(&c->from, o->from) || set_str(&c->notify, o->notify) ||
 	    set_str(&c->subject, o->subject) ||
 	    set_str(&c->dns_addr, o->dns_addr) ||
 	    set_str(&c->hosts_file, o->hosts_file) ||
+	    set_str(&c->mx_domain, o->mx_domain) ||
+	    set_str(&c->ca_file, o->ca_file) || set_str(&c->ca_dir, o->ca_dir) ||
+	    set_str(&c->sni, o->sni) || set_str(&c->auth_user, o->auth_user) ||
+	    set_str(&c->auth_pass, o->auth_pass) ||
 	    strv_dup(&c->rcpts, &o->rcpts) ||
 	    strv_dup(&c->commands, &o->commands) ||
 	    strv_dup(&c->headers, &o->headers))
@@ -165,7 +188,49 @@ smtpprobe_opts_set_host(smtpprobe_opts *o, const char *host, unsigned port)
 		return -1;
 	}
 	o->port = port;
+	free(o->mx_domain);
+	o->mx_domain = NULL;
 	return set_str(&o->host, host);
+}
+
+int
+smtpprobe_opts_set_mx(smtpprobe_opts *o, const char *domain, unsigned port)
+{
+	if (domain == NULL || *domain == '\0' || strlen(domain) > 253 || port > 65535) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (set_str(&o->mx_domain, domain) == -1)
+		return -1;
+	o->port = port;
+	free(o->host);
+	o->host = NULL;
+	return 0;
+}
+
+int
+smtpprobe_opts_set_max_targets(smtpprobe_opts *o, unsigned n)
+{
+	if (n == 0 || n > SP_MAX_TARGETS_LIMIT) {
+		errno = EINVAL;
+		return -1;
+	}
+	o->max_targets = n;
+	return 0;
+}
+
+int
+smtpprobe_opts_set_rdns(smtpprobe_opts *o, bool on)
+{
+	o->rdns = on;
+	return 0;
+}
+
+int
+smtpprobe_opts_set_resolve_only(smtpprobe_opts *o, bool on)
+{
+	o->resolve_only = on;
+	return 0;
 }
 
 int
@@ -336,4 +401,91 @@ int
 smtpprobe_opts_set_hosts_file(smtpprobe_opts *o, const char *path)
 {
 	return set_str(&o->hosts_file, path != NULL && *path != '\0' ? path : NULL);
+}
+
+int
+smtpprobe_opts_set_tls(smtpprobe_opts *o, smtpprobe_tls mode)
+{
+	if (mode > SMTPPROBE_TLS_IMPLICIT) {
+		errno = EINVAL;
+		return -1;
+	}
+	o->tls = mode;
+	return 0;
+}
+
+int
+smtpprobe_opts_set_tls_verify(smtpprobe_opts *o, bool verify)
+{
+	o->tls_verify = verify;
+	return 0;
+}
+
+int
+smtpprobe_opts_set_ca(smtpprobe_opts *o, const char *file, const char *dir)
+{
+	if (set_str(&o->ca_file, file) == -1)
+		return -1;
+	return set_str(&o->ca_dir, dir);
+}
+
+int
+smtpprobe_opts_set_sni(smtpprobe_opts *o, const char *name)
+{
+	if (name != NULL && (*name == '\0' || strlen(name) > 253 || strpbrk(name, " \t/") != NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return set_str(&o->sni, name);
+}
+
+int
+smtpprobe_opts_set_tls_min(smtpprobe_opts *o, const char *version)
+{
+	/* OpenSSL's TLS1_x_VERSION values, spelt out to keep OpenSSL out of here. */
+	static const struct { const char *name; int v; } versions[] = {
+		{ "1.0", 0x0301 }, { "1.1", 0x0302 }, { "1.2", 0x0303 }, { "1.3", 0x0304 },
+	};
+
+	if (version == NULL) {
+		o->tls_min = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		if (strcmp(version, versions[i].name) == 0) {
+			o->tls_min = versions[i].v;
+			return 0;
+		}
+	errno = EINVAL;
+	return -1;
+}
+
+int
+smtpprobe_opts_set_auth(smtpprobe_opts *o, smtpprobe_auth mech, const char *user,
+	const char *password)
+{
+	if (mech > SMTPPROBE_AUTH_CRAM_MD5 ||
+	    (mech != SMTPPROBE_AUTH_NONE && (user == NULL || password == NULL))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (set_str(&o->auth_user, mech != SMTPPROBE_AUTH_NONE ? user : NULL) == -1)
+		return -1;
+	wipe_free(o->auth_pass);
+	o->auth_pass = NULL;
+	if (mech != SMTPPROBE_AUTH_NONE && set_str(&o->auth_pass, password) == -1)
+		return -1;
+	o->auth = mech;
+	return 0;
+}
+
+int
+smtpprobe_opts_set_proxy(smtpprobe_opts *o, int version)
+{
+	if (version < 0 || version > 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	o->proxy = version;
+	return 0;
 }

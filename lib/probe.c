@@ -1,13 +1,23 @@
 /*
- * probe.c - one target: resolve it, dial its addresses in turn until one
- * connects, run the dialog, and report once. The deadline covers it all.
+ * probe.c - one target, or a domain's MX set.
+ *
+ * A host given by name is resolved and its addresses dialled in turn until
+ * one connects, as an administrator does with telnet: one target. A domain
+ * is checked as a sending MTA sees it: its MX hosts by preference (or the
+ * domain itself, RFC 5321 5.1), each host's addresses, and every address
+ * gets its own dialog, all at once on the caller's event loop: a target
+ * each. Reverse DNS, when asked for, runs beside each dialog, never in its
+ * way. The one deadline covers it all, and the done callback comes once,
+ * when nothing of ours is left running.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +25,34 @@
 #include <event2/event.h>
 
 #include "dialog.h"
+#include "rdns.h"
 #include "resolve.h"
+
+/* One address dialled, or one name that could not be: one result. */
+struct target {
+	struct smtpprobe_probe *p;
+	struct smtpprobe_result *result;
+	struct sp_dialog *dialog;
+	struct sp_rdns *rdns;
+	const char *host;           /* the probe's opts or its MX host own it */
+	int pref;
+	struct sp_addrs addrs;      /* -H: every address, in turn; MX: one */
+	size_t next_addr;
+	int64_t dns_start, dns_usec; /* dns_usec -1: no lookup */
+	char notes[SP_NOTES_MAX];   /* refused addresses, kept across results */
+};
+
+/* One MX host: its address lookup, and what came of it. */
+struct mxhost {
+	struct smtpprobe_probe *p;
+	struct sp_mx mx;
+	bool implicit;              /* the domain itself: it has no MX */
+	struct sp_query *query;
+	bool resolved;
+	int status;
+	struct sp_addrs addrs;
+	int64_t dns_usec;
+};
 
 struct smtpprobe_probe {
 	struct event_base *base;
@@ -25,27 +62,23 @@ struct smtpprobe_probe {
 	int64_t t0;
 	struct event *deadline, *finish_ev;
 	struct sp_resolver *rs;
-	struct sp_query *query;
+	struct sp_query *query;     /* the -H address lookup or the MX lookup */
 	int64_t dns_start, dns_usec;
-	struct sp_addrs addrs;
-	size_t next_addr;
-	struct smtpprobe_result *result;
-	struct sp_dialog *dialog;
+	struct mxhost *hosts;
+	size_t nhosts, next_host;   /* hosts before next_host have their targets */
+	size_t skipped_addrs, skipped_hosts;
+	struct target **targets;
+	size_t ntargets, maxtargets;
 	char notes[SP_NOTES_MAX];
-	bool timed_out, done, freeing;
+	bool timed_out, stopping, done, freeing;
 };
+
+static void target_dial(struct target *t);
 
 static int64_t
 elapsed(const struct smtpprobe_probe *p)
 {
 	return sp_now_usec() - p->t0;
-}
-
-static void
-info(struct smtpprobe_probe *p, const char *what)
-{
-	if (p->cb.line != NULL && p->result != NULL)
-		p->cb.line(p->result, SMTPPROBE_DIR_INFO, what, strlen(what), elapsed(p), p->arg);
 }
 
 static unsigned
@@ -54,39 +87,181 @@ port_of(const smtpprobe_opts *o)
 	return o->port != 0 ? o->port : SP_DEFAULT_PORT;
 }
 
-/* A fresh result for the host, carrying what the probe learnt so far. */
-static int
-new_result(struct smtpprobe_probe *p)
+static bool
+mx_mode(const struct smtpprobe_probe *p)
 {
-	sp_result_free(p->result);
-	if ((p->result = sp_result_new(p->opts->host, port_of(p->opts))) == NULL)
+	return p->opts->mx_domain != NULL;
+}
+
+static void
+info(struct smtpprobe_probe *p, const struct smtpprobe_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+info(struct smtpprobe_probe *p, const struct smtpprobe_result *r, const char *fmt, ...)
+{
+	char buf[SP_NAME_MAX + 128];
+	va_list ap;
+
+	if (p->cb.line == NULL || r == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	p->cb.line(r, SMTPPROBE_DIR_INFO, buf, strlen(buf), elapsed(p), p->arg);
+}
+
+static void
+probe_note(struct smtpprobe_probe *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+probe_note(struct smtpprobe_probe *p, const char *fmt, ...)
+{
+	size_t len = strlen(p->notes);
+	va_list ap;
+
+	if (len > 0 && len + 2 < sizeof(p->notes)) {
+		memcpy(p->notes + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(p->notes + len, sizeof(p->notes) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* The resolver is made on first need: a literal -H without rDNS has none. */
+static struct sp_resolver *
+resolver(struct smtpprobe_probe *p)
+{
+	if (p->rs == NULL)
+		p->rs = sp_resolver_new(p->base, p->opts->dns_addr, p->opts->dns_port);
+	return p->rs;
+}
+
+/* ------------------------------------------------------------ completion */
+
+static bool
+target_busy(const struct target *t)
+{
+	return t->dialog != NULL || t->rdns != NULL;
+}
+
+static bool
+all_ended(const struct smtpprobe_probe *p)
+{
+	if (p->query != NULL || p->next_host < p->nhosts)
+		return false;
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (target_busy(p->targets[i]))
+			return false;
+	return true;
+}
+
+/* The done callback always comes from the loop, never from inside a call. */
+static void
+maybe_finish(struct smtpprobe_probe *p)
+{
+	if (!p->done && all_ended(p))
+		event_active(p->finish_ev, 0, 0);
+}
+
+static void
+complete(struct smtpprobe_probe *p)
+{
+	if (p->done)
+		return;
+	p->done = true;
+	event_del(p->deadline);
+	if (p->skipped_addrs > 0 || p->skipped_hosts > 0)
+		probe_note(p, "target limit %u reached: %zu address%s and %zu MX host%s not checked",
+			p->opts->max_targets, p->skipped_addrs, p->skipped_addrs == 1 ? "" : "es",
+			p->skipped_hosts, p->skipped_hosts == 1 ? "" : "s");
+	/* Nothing of ours may keep the caller's event loop alive. */
+	sp_resolver_free(p->rs);
+	p->rs = NULL;
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i]->result->end == 0)
+			p->targets[i]->result->end = elapsed(p);
+	if (p->ntargets > 0)
+		info(p, p->targets[0]->result, "probe done");
+	p->cb.done(p, p->arg); /* may free p */
+}
+
+static void
+finish_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpprobe_probe *p = arg;
+
+	if (all_ended(p))
+		complete(p);
+}
+
+/* ------------------------------------------------------------ targets */
+
+/* A fresh result for the target, carrying what the probe learnt so far. */
+static int
+target_reset(struct target *t)
+{
+	struct smtpprobe_result *r = sp_result_new(t->host, port_of(t->p->opts));
+
+	if (r == NULL)
 		return -1;
-	if (p->dns_usec >= 0)
-		sp_result_stage_time(p->result, SMTPPROBE_STAGE_DNS, p->dns_start, p->dns_usec);
-	if (p->notes[0] != '\0')
-		sp_result_note(p->result, "%s", p->notes);
+	sp_result_free(t->result);
+	t->result = r;
+	r->mx_pref = t->pref;
+	if (t->dns_usec >= 0)
+		sp_result_stage_time(r, SMTPPROBE_STAGE_DNS, t->dns_start, t->dns_usec);
+	if (t->notes[0] != '\0')
+		sp_result_note(r, "%s", t->notes);
 	return 0;
 }
 
-static void
-schedule_finish(struct smtpprobe_probe *p)
+/* @return a new target with a result, or NULL (limit reached, ENOMEM). */
+static struct target *
+target_new(struct smtpprobe_probe *p, const char *host, int pref, int64_t dns_usec)
 {
-	event_active(p->finish_ev, 0, 0);
-}
+	struct target *t;
 
-static void
-fail_probe(struct smtpprobe_probe *p, smtpprobe_status st, smtpprobe_stage stage, const char *reason)
-{
-	if (p->result == NULL && new_result(p) == -1) {
-		schedule_finish(p);
-		return;
+	if (p->ntargets == p->maxtargets || (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->p = p;
+	t->host = host;
+	t->pref = pref;
+	t->dns_start = p->dns_start;
+	t->dns_usec = dns_usec;
+	if (target_reset(t) == -1) {
+		free(t);
+		return NULL;
 	}
-	sp_result_fail(p->result, st, stage, -1, "%s", reason);
-	p->result->end = elapsed(p);
-	schedule_finish(p);
+	p->targets[p->ntargets++] = t;
+	return t;
 }
 
-static void dialog_done(struct sp_dialog *d, void *arg);
+static void
+target_free(struct target *t)
+{
+	sp_dialog_free(t->dialog);
+	sp_result_free(t->result);
+	free(t);
+}
+
+static void
+target_fail(struct target *t, smtpprobe_status st, smtpprobe_stage stage, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+target_fail(struct target *t, smtpprobe_status st, smtpprobe_stage stage, const char *fmt, ...)
+{
+	char reason[SP_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	sp_result_fail(t->result, st, stage, -1, "%s", reason);
+	t->result->end = elapsed(t->p);
+}
 
 static void
 set_port(struct sockaddr_storage *ss, unsigned port)
@@ -97,96 +272,406 @@ set_port(struct sockaddr_storage *ss, unsigned port)
 		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
 }
 
-static void
-start_next(struct smtpprobe_probe *p)
+static socklen_t
+sa_len(const struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage *ss = &p->addrs.a[p->next_addr++];
-	struct sp_dialog_env env = {
-		p->base, p->opts, p->t0, p->cb.line, p->arg,
-	};
-	const void *in = ss->ss_family == AF_INET6 ?
-	    (const void *)&((struct sockaddr_in6 *)ss)->sin6_addr :
-	    (const void *)&((struct sockaddr_in *)ss)->sin_addr;
-
-	if (new_result(p) == -1) {
-		schedule_finish(p);
-		return;
-	}
-	inet_ntop(ss->ss_family, in, p->result->addr, sizeof(p->result->addr));
-	set_port(ss, p->result->port);
-	if ((p->dialog = sp_dialog_new(&env, p->result, dialog_done, p)) == NULL ||
-	    sp_dialog_start(p->dialog, (struct sockaddr *)ss,
-		ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == -1)
-		fail_probe(p, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, "out of memory");
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-/* A refused address is not the verdict while another may answer. */
+static void
+addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *in = ss->ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	inet_ntop(ss->ss_family, in, buf, (socklen_t)len);
+}
+
+/*
+ * The name the server greets with: the first word of the banner's text.
+ * Server bytes: kept only when printable, bounded by the field.
+ */
+static void
+take_banner_name(struct smtpprobe_result *r)
+{
+	for (size_t i = 0; i < r->nex; i++) {
+		const char *s;
+		size_t n = 0;
+
+		if (r->ex[i].stage != SMTPPROBE_STAGE_BANNER || r->ex[i].code == 0)
+			continue;
+		s = r->ex[i].text != NULL ? r->ex[i].text : "";
+		while (s[n] != '\0' && s[n] != ' ' && n + 1 < sizeof(r->banner_name)) {
+			if (!isgraph((unsigned char)s[n]))
+				return;
+			n++;
+		}
+		memcpy(r->banner_name, s, n);
+		r->banner_name[n] = '\0';
+		return;
+	}
+}
+
+static void
+rdns_done(void *arg, smtpprobe_rdns state, const char *ptr, const char *text)
+{
+	struct target *t = arg;
+	struct smtpprobe_result *r = t->result;
+
+	t->rdns = NULL;
+	if (state == SMTPPROBE_RDNS_NONE) {
+		/* Cancelled: by the deadline (say so), or for the next address. */
+		if (t->p->timed_out)
+			snprintf(r->rdns_text, sizeof(r->rdns_text), "reverse DNS unfinished at the deadline");
+	} else {
+		r->rdns = state;
+		snprintf(r->ptr, sizeof(r->ptr), "%s", ptr);
+		snprintf(r->rdns_text, sizeof(r->rdns_text), "%s", text);
+	}
+	maybe_finish(t->p);
+}
+
+static void
+rdns_start(struct target *t, const struct sockaddr_storage *ss)
+{
+	struct sp_resolver *rs = resolver(t->p);
+
+	if (rs == NULL || (t->rdns = sp_rdns_start(rs, (const struct sockaddr *)ss, rdns_done, t)) == NULL)
+		snprintf(t->result->rdns_text, sizeof(t->result->rdns_text),
+			"reverse DNS lookup could not be started");
+}
+
+/* A refused address is not the verdict while another may answer (-H). */
+static bool
+fall_back(struct target *t)
+{
+	struct smtpprobe_result *r = t->result;
+	size_t len = strlen(t->notes);
+
+	if (r->status != SMTPPROBE_E_CONNECT || t->next_addr >= t->addrs.n ||
+	    t->p->timed_out || t->p->stopping)
+		return false;
+	snprintf(t->notes + len, sizeof(t->notes) - len, "%s%s: %s",
+		len > 0 ? "; " : "", r->addr, r->reason);
+	return true;
+}
+
 static void
 dialog_done(struct sp_dialog *d, void *arg)
 {
-	struct smtpprobe_probe *p = arg;
-	struct smtpprobe_result *r = p->result;
+	struct target *t = arg;
 
 	sp_dialog_free(d);
-	p->dialog = NULL;
-	if (r->status == SMTPPROBE_E_CONNECT && p->next_addr < p->addrs.n && !p->timed_out) {
-		size_t len = strlen(p->notes);
-
-		snprintf(p->notes + len, sizeof(p->notes) - len, "%s%s: %s",
-			len > 0 ? "; " : "", r->addr, r->reason);
-		start_next(p);
+	t->dialog = NULL;
+	take_banner_name(t->result);
+	if (fall_back(t)) {
+		target_dial(t);
 		return;
 	}
-	schedule_finish(p);
+	maybe_finish(t->p);
 }
 
 static void
-addrs_done(void *arg, int status, const struct sp_addrs *addrs)
+target_dial(struct target *t)
+{
+	struct smtpprobe_probe *p = t->p;
+	struct sockaddr_storage *ss = &t->addrs.a[t->next_addr++];
+	struct sp_dialog_env env = { p->base, p->opts, p->t0, p->cb.line, p->arg };
+
+	/* The old address's lookup reports into the old result: end it first. */
+	if (t->rdns != NULL)
+		sp_rdns_cancel(t->rdns);
+	if (target_reset(t) == -1) {
+		maybe_finish(p);
+		return;
+	}
+	addr_text(ss, t->result->addr, sizeof(t->result->addr));
+	set_port(ss, t->result->port);
+	if (t->pref >= 0)
+		info(p, t->result, "MX %d %s: dialling %s", t->pref, t->host, t->result->addr);
+	if ((t->dialog = sp_dialog_new(&env, t->result, dialog_done, t)) == NULL ||
+	    sp_dialog_start(t->dialog, (struct sockaddr *)ss, sa_len(ss)) == -1) {
+		target_fail(t, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, "out of memory");
+		if (t->dialog != NULL)
+			sp_dialog_abort(t->dialog, SMTPPROBE_E_INTERNAL);
+		else
+			maybe_finish(p);
+		return;
+	}
+	if (p->opts->rdns)
+		rdns_start(t, ss);
+}
+
+/* ------------------------------------------------------------ one host (-H) */
+
+static void
+host_addrs_done(void *arg, int status, const struct sp_addrs *addrs)
 {
 	struct smtpprobe_probe *p = arg;
+	struct target *t = p->targets[0];
+
+	p->query = NULL;
+	p->dns_usec = t->dns_usec = elapsed(p) - p->dns_start;
+	if (target_reset(t) == -1) {
+		maybe_finish(p);
+		return;
+	}
+	if (status == SP_DNS_CANCELLED && p->timed_out)
+		target_fail(t, SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_DNS, "dns timeout after %.3fs",
+			p->opts->timeout_ms / 1000.0);
+	else if (status != 0)
+		target_fail(t, status == SP_DNS_CANCELLED ? SMTPPROBE_CANCELLED : SMTPPROBE_E_DNS,
+			SMTPPROBE_STAGE_DNS, "DNS lookup of %s failed: %s", t->host,
+			sp_dns_strerror(status));
+	else {
+		t->addrs = *addrs;
+		target_dial(t);
+	}
+	maybe_finish(p);
+}
+
+/* An IP literal, the hosts file, then DNS: the system's "files dns" order. */
+static void
+start_host(struct smtpprobe_probe *p)
+{
+	const smtpprobe_opts *o = p->opts;
+	struct target *t = target_new(p, o->host, -1, -1);
+	struct sp_resolver *rs;
+
+	if (t == NULL)
+		return;
+	if (sp_parse_literal(o->host, o->family, &t->addrs.a[0]) == 0) {
+		t->addrs.n = 1;
+		target_dial(t);
+		return;
+	}
+	if (sp_hosts_lookup(o->hosts_file, o->host, o->family, &t->addrs) > 0) {
+		target_dial(t);
+		return;
+	}
+	p->dns_start = t->dns_start = elapsed(p);
+	p->dns_usec = t->dns_usec = 0;
+	if ((rs = resolver(p)) == NULL)
+		target_fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "no resolver could be set up");
+	else if ((p->query = sp_resolve_addrs(rs, o->host, o->family, false, host_addrs_done, p)) == NULL)
+		target_fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "DNS query could not be sent");
+}
+
+/* ------------------------------------------------------------ an MX set */
+
+/* A failure of the domain as a whole (MX lookup, null MX): one target. */
+static void
+domain_fail(struct smtpprobe_probe *p, smtpprobe_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+domain_fail(struct smtpprobe_probe *p, smtpprobe_status st, const char *fmt, ...)
+{
+	struct target *t = target_new(p, p->opts->mx_domain, -1, p->dns_usec);
 	char reason[SP_REASON_MAX];
+	va_list ap;
+
+	if (t == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	target_fail(t, st, SMTPPROBE_STAGE_DNS, "%s", reason);
+}
+
+static void
+host_fail(struct smtpprobe_probe *p, const struct mxhost *h)
+{
+	struct target *t = target_new(p, h->mx.name, (int)h->mx.pref, h->dns_usec);
+
+	if (t == NULL) {
+		p->skipped_hosts++;
+		return;
+	}
+	if (h->status == SP_DNS_CANCELLED && p->timed_out)
+		target_fail(t, SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_DNS, "dns timeout after %.3fs",
+			p->opts->timeout_ms / 1000.0);
+	else if (h->status == SP_DNS_CANCELLED)
+		target_fail(t, SMTPPROBE_CANCELLED, SMTPPROBE_STAGE_DNS, "cancelled");
+	else if (!h->mx.valid)
+		target_fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "MX name is not a host name");
+	else
+		target_fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "DNS lookup of %s failed: %s%s",
+			h->mx.name, sp_dns_strerror(h->status),
+			h->implicit ? " (and no MX record)" : "");
+}
+
+/* Every address of a resolved host becomes a target, while the limit allows. */
+static void
+host_targets(struct smtpprobe_probe *p, const struct mxhost *h)
+{
+	if (h->status != 0) {
+		host_fail(p, h);
+		return;
+	}
+	for (size_t i = 0; i < h->addrs.n; i++) {
+		struct target *t = target_new(p, h->mx.name, (int)h->mx.pref, h->dns_usec);
+
+		if (t == NULL) {
+			p->skipped_addrs += h->addrs.n - i;
+			return;
+		}
+		t->addrs.n = 1;
+		t->addrs.a[0] = h->addrs.a[i];
+		if (p->opts->resolve_only) {
+			addr_text(&t->addrs.a[0], t->result->addr, sizeof(t->result->addr));
+			t->result->end = elapsed(p);
+		} else if (p->timed_out || p->stopping) {
+			addr_text(&t->addrs.a[0], t->result->addr, sizeof(t->result->addr));
+			target_fail(t, p->stopping ? SMTPPROBE_CANCELLED : SMTPPROBE_E_TIMEOUT,
+				SMTPPROBE_STAGE_CONNECT, "not dialled: %s",
+				p->stopping ? "cancelled" : "deadline passed");
+		} else
+			target_dial(t);
+	}
+}
+
+/*
+ * Targets are made in preference order, so that the target limit keeps the
+ * best hosts whatever order the lookups answer in: a host's dialogs start
+ * once every better host has been resolved (they are resolved together).
+ */
+static void
+process_hosts(struct smtpprobe_probe *p)
+{
+	while (p->next_host < p->nhosts && p->hosts[p->next_host].resolved) {
+		struct mxhost *h = &p->hosts[p->next_host++];
+
+		host_targets(p, h);
+		if (p->next_host == p->nhosts)
+			p->dns_usec = elapsed(p) - p->dns_start;
+	}
+	maybe_finish(p);
+}
+
+static void
+mxhost_addrs_done(void *arg, int status, const struct sp_addrs *addrs)
+{
+	struct mxhost *h = arg;
+
+	h->query = NULL;
+	h->resolved = true;
+	h->status = status;
+	h->dns_usec = elapsed(h->p) - h->p->dns_start;
+	if (status == 0)
+		h->addrs = *addrs;
+	process_hosts(h->p);
+}
+
+static void
+lookup_host(struct smtpprobe_probe *p, struct mxhost *h)
+{
+	h->p = p;
+	h->status = SP_DNS_NODATA;
+	if (h->mx.valid)
+		h->query = sp_resolve_addrs(p->rs, h->mx.name, p->opts->family, true,
+			mxhost_addrs_done, h);
+	if (h->query == NULL) {
+		h->resolved = true;
+		h->dns_usec = elapsed(p) - p->dns_start;
+		if (h->mx.valid)
+			h->status = SP_DNS_TEMPFAIL;
+	}
+}
+
+/* @return 0, or -1 when the MX set means no host is to be checked. */
+static int
+take_mxset(struct smtpprobe_probe *p, int status, const struct sp_mxset *set)
+{
+	const char *domain = p->opts->mx_domain;
+	size_t n;
+
+	if (status == SP_DNS_NODATA) {
+		/* RFC 5321 5.1: no MX, so the domain itself, at preference 0. */
+		if ((p->hosts = calloc(1, sizeof(*p->hosts))) == NULL)
+			return -1;
+		snprintf(p->hosts[0].mx.name, sizeof(p->hosts[0].mx.name), "%s", domain);
+		p->hosts[0].mx.valid = sp_hostname_ok(domain);
+		p->hosts[0].implicit = true;
+		p->nhosts = 1;
+		probe_note(p, "no MX record: the domain itself is its implicit MX (RFC 5321 5.1)");
+		return 0;
+	}
+	n = set->n < p->maxtargets ? set->n : p->maxtargets;
+	if ((p->hosts = calloc(n, sizeof(*p->hosts))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		p->hosts[i].mx = set->mx[i];
+	p->nhosts = n;
+	p->skipped_hosts = set->n - n + set->dropped;
+	if (set->null_mixed)
+		probe_note(p, "a null MX beside other MX records was ignored (RFC 7505)");
+	return 0;
+}
+
+static void
+mx_done(void *arg, int status, const struct sp_mxset *set)
+{
+	struct smtpprobe_probe *p = arg;
+	const char *domain = p->opts->mx_domain;
 
 	p->query = NULL;
 	p->dns_usec = elapsed(p) - p->dns_start;
-	if (status == SP_DNS_CANCELLED && p->timed_out) {
-		snprintf(reason, sizeof(reason), "dns timeout after %.3fs", p->opts->timeout_ms / 1000.0);
-		fail_probe(p, SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_DNS, reason);
+	if (status == SP_DNS_CANCELLED && p->timed_out)
+		domain_fail(p, SMTPPROBE_E_TIMEOUT, "dns timeout after %.3fs",
+			p->opts->timeout_ms / 1000.0);
+	else if (status == SP_DNS_CANCELLED)
+		domain_fail(p, SMTPPROBE_CANCELLED, "cancelled");
+	else if (status != 0 && status != SP_DNS_NODATA)
+		domain_fail(p, SMTPPROBE_E_DNS, "MX lookup of %s failed: %s", domain,
+			sp_dns_strerror(status));
+	else if (status == 0 && set->null_mx)
+		domain_fail(p, SMTPPROBE_E_DNS, "domain accepts no mail (null MX, RFC 7505)");
+	else if (take_mxset(p, status, set) == -1)
+		domain_fail(p, SMTPPROBE_E_INTERNAL, "out of memory");
+	else {
+		for (size_t i = 0; i < p->nhosts; i++)
+			lookup_host(p, &p->hosts[i]);
+		process_hosts(p);
 		return;
 	}
-	if (status != 0) {
-		snprintf(reason, sizeof(reason), "DNS lookup of %s failed: %s",
-			p->opts->host, sp_dns_strerror(status));
-		fail_probe(p, status == SP_DNS_CANCELLED ? SMTPPROBE_CANCELLED : SMTPPROBE_E_DNS,
-			SMTPPROBE_STAGE_DNS, reason);
-		return;
-	}
-	p->addrs = *addrs;
-	start_next(p);
+	maybe_finish(p);
 }
 
 static void
-resolve(struct smtpprobe_probe *p)
+start_mx(struct smtpprobe_probe *p)
 {
-	const smtpprobe_opts *o = p->opts;
+	struct sp_resolver *rs;
 
-	if (sp_parse_literal(o->host, o->family, &p->addrs.a[0]) == 0) {
-		p->addrs.n = 1;
-		start_next(p);
-		return;
-	}
-	if (sp_hosts_lookup(o->hosts_file, o->host, o->family, &p->addrs) > 0) {
-		start_next(p);
-		return;
-	}
 	p->dns_start = elapsed(p);
 	p->dns_usec = 0;
-	if ((p->rs = sp_resolver_new(p->base, o->dns_addr, o->dns_port)) == NULL) {
-		fail_probe(p, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "no resolver could be set up");
-		return;
+	if ((rs = resolver(p)) == NULL)
+		domain_fail(p, SMTPPROBE_E_DNS, "no resolver could be set up");
+	else if ((p->query = sp_resolve_mx(rs, p->opts->mx_domain, mx_done, p)) == NULL)
+		domain_fail(p, SMTPPROBE_E_DNS, "DNS query could not be sent");
+}
+
+/* ------------------------------------------------------------ stopping */
+
+/* Ends every lookup and dialog; their completions record why. */
+static void
+stop_all(struct smtpprobe_probe *p, smtpprobe_status why)
+{
+	if (p->query != NULL)
+		sp_query_cancel(p->rs, p->query);
+	for (size_t i = 0; i < p->nhosts; i++)
+		if (p->hosts[i].query != NULL)
+			sp_query_cancel(p->rs, p->hosts[i].query);
+	/* Cancelling may add targets (not dialled): read ntargets afresh. */
+	for (size_t i = 0; i < p->ntargets; i++) {
+		struct target *t = p->targets[i];
+
+		if (t->rdns != NULL)
+			sp_rdns_cancel(t->rdns);
+		if (t->dialog != NULL)
+			sp_dialog_abort(t->dialog, why);
 	}
-	p->query = sp_resolve_addrs(p->rs, o->host, o->family, addrs_done, p);
-	if (p->query == NULL)
-		fail_probe(p, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "DNS query could not be sent");
 }
 
 static void
@@ -195,33 +680,11 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct smtpprobe_probe *p = arg;
 
 	p->timed_out = true;
-	if (p->query != NULL)
-		sp_query_cancel(p->rs, p->query);
-	if (p->dialog != NULL)
-		sp_dialog_abort(p->dialog, SMTPPROBE_E_TIMEOUT);
+	stop_all(p, SMTPPROBE_E_TIMEOUT);
+	maybe_finish(p);
 }
 
-static void
-complete(struct smtpprobe_probe *p)
-{
-	if (p->done)
-		return;
-	p->done = true;
-	event_del(p->deadline);
-	/* Nothing of ours may keep the caller's event loop alive. */
-	sp_resolver_free(p->rs);
-	p->rs = NULL;
-	if (p->result != NULL && p->result->end == 0)
-		p->result->end = elapsed(p);
-	info(p, "probe done");
-	p->cb.done(p, p->arg); /* may free p */
-}
-
-static void
-finish_cb(evutil_socket_t fd, short what, void *arg)
-{
-	complete(arg);
-}
+/* ------------------------------------------------------------ public */
 
 smtpprobe_probe *
 smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
@@ -230,7 +693,8 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	struct smtpprobe_probe *p;
 	struct timeval tv;
 
-	if (base == NULL || opts == NULL || opts->host == NULL || cb == NULL || cb->done == NULL) {
+	if (base == NULL || opts == NULL || (opts->host == NULL && opts->mx_domain == NULL) ||
+	    cb == NULL || cb->done == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -242,18 +706,24 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	p->t0 = sp_now_usec();
 	p->dns_usec = -1;
 	p->opts = sp_opts_dup(opts);
+	p->maxtargets = opts->mx_domain != NULL ? opts->max_targets : 1;
+	p->targets = calloc(p->maxtargets, sizeof(*p->targets));
 	p->deadline = evtimer_new(base, deadline_cb, p);
 	p->finish_ev = event_new(base, -1, 0, finish_cb, p);
 	tv.tv_sec = opts->timeout_ms / 1000;
 	tv.tv_usec = (opts->timeout_ms % 1000) * 1000;
-	if (p->opts == NULL || p->deadline == NULL || p->finish_ev == NULL ||
-	    evtimer_add(p->deadline, &tv) == -1) {
+	if (p->opts == NULL || p->targets == NULL || p->deadline == NULL ||
+	    p->finish_ev == NULL || evtimer_add(p->deadline, &tv) == -1) {
 		p->done = true; /* no callback for a probe that never started */
 		smtpprobe_probe_free(p);
 		errno = ENOMEM;
 		return NULL;
 	}
-	resolve(p);
+	if (mx_mode(p))
+		start_mx(p);
+	else
+		start_host(p);
+	maybe_finish(p);
 	return p;
 }
 
@@ -262,17 +732,15 @@ smtpprobe_probe_cancel(smtpprobe_probe *p)
 {
 	if (p->done)
 		return;
-	if (p->query != NULL)
-		sp_query_cancel(p->rs, p->query);
-	if (p->dialog != NULL) {
-		sp_dialog_abort(p->dialog, SMTPPROBE_CANCELLED);
-		sp_dialog_free(p->dialog);
-		p->dialog = NULL;
+	p->stopping = true;
+	stop_all(p, SMTPPROBE_CANCELLED);
+	/* The aborted dialogs' callbacks would come from the loop: not wait. */
+	for (size_t i = 0; i < p->ntargets; i++) {
+		sp_dialog_free(p->targets[i]->dialog);
+		p->targets[i]->dialog = NULL;
 	}
-	/* A dialog that finished keeps its outcome; only a probe with no
-	 * result at all needs one saying it was cancelled. */
-	if (p->result == NULL && new_result(p) == 0)
-		sp_result_fail(p->result, SMTPPROBE_CANCELLED, SMTPPROBE_STAGE_DNS, -1, "cancelled");
+	if (p->ntargets == 0)
+		domain_fail(p, SMTPPROBE_CANCELLED, "cancelled");
 	complete(p);
 }
 
@@ -282,14 +750,17 @@ smtpprobe_probe_free(smtpprobe_probe *p)
 	if (p == NULL || p->freeing)
 		return;
 	p->freeing = true;
-	smtpprobe_probe_cancel(p);
-	sp_dialog_free(p->dialog);
+	if (p->opts != NULL && p->targets != NULL)
+		smtpprobe_probe_cancel(p);
 	sp_resolver_free(p->rs);
+	for (size_t i = 0; i < p->ntargets; i++)
+		target_free(p->targets[i]);
+	free(p->targets);
+	free(p->hosts);
 	if (p->deadline != NULL)
 		event_free(p->deadline);
 	if (p->finish_ev != NULL)
 		event_free(p->finish_ev);
-	sp_result_free(p->result);
 	smtpprobe_opts_free(p->opts);
 	free(p);
 }
@@ -303,17 +774,23 @@ smtpprobe_probe_done(const smtpprobe_probe *p)
 size_t
 smtpprobe_probe_count(const smtpprobe_probe *p)
 {
-	return p->result != NULL ? 1 : 0;
+	return p->ntargets;
 }
 
 const smtpprobe_result *
 smtpprobe_probe_result(const smtpprobe_probe *p, size_t i)
 {
-	return i == 0 ? p->result : NULL;
+	return i < p->ntargets ? p->targets[i]->result : NULL;
 }
 
 int64_t
 smtpprobe_probe_dns_usec(const smtpprobe_probe *p)
 {
 	return p->dns_usec;
+}
+
+const char *
+smtpprobe_probe_notes(const smtpprobe_probe *p)
+{
+	return p->notes;
 }

@@ -7,6 +7,7 @@
 #endif
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,15 +20,44 @@
 
 #include "resolve.h"
 
+/* One udns query of ours; a lookup may need two (AAAA and A). */
+struct sp_part {
+	struct sp_query *q;
+	struct dns_query *dq;
+	int rrtype;               /* DNS_T_* asked for */
+	int status;
+};
+
+/*
+ * What differs between record types. submit() sends the udns queries,
+ * take() copies what udns parsed (NULL on error) and deliver() calls the
+ * caller's typed callback; the plumbing around them is shared.
+ */
+struct sp_qtype {
+	void (*take)(struct sp_query *q, const struct sp_part *part, void *rr);
+	void (*deliver)(struct sp_query *q, int status);
+};
+
 struct sp_query {
 	struct sp_resolver *rs;
 	struct sp_query *next, **prevp;
-	struct dns_query *q4, *q6;
+	const struct sp_qtype *type;
+	struct sp_part part[2];
+	size_t nparts;
 	int pending;
-	int status4, status6;
-	struct sp_addrs v4, v6;
-	sp_addrs_fn cb;
+	union {
+		sp_addrs_fn addrs;
+		sp_mx_fn mx;
+		sp_names_fn names;
+	} cb;
 	void *arg;
+	union {
+		struct {
+			struct sp_addrs v4, v6;
+		} addrs;
+		struct sp_mxset mx;
+		struct sp_names names;
+	} u;
 };
 
 struct sp_resolver {
@@ -36,9 +66,10 @@ struct sp_resolver {
 	struct sp_query *queries;
 };
 
-static pthread_once_t udns_once = PTHREAD_ONCE_INIT;
+_Static_assert(SP_DNS_TEMPFAIL == DNS_E_TEMPFAIL && SP_DNS_NXDOMAIN == DNS_E_NXDOMAIN &&
+	SP_DNS_NODATA == DNS_E_NODATA, "statuses mirrored from udns");
 
-static void udns_drop(struct sp_resolver *rs, struct sp_query *q);
+static pthread_once_t udns_once = PTHREAD_ONCE_INIT;
 
 /*
  * udns copies new contexts from its default one, which must be marked
@@ -156,93 +187,106 @@ query_unlink(struct sp_query *q)
 	}
 }
 
+/* The one completion: unlinked first, so the callback may submit more. */
 static void
 query_complete(struct sp_query *q, int status)
 {
-	struct sp_addrs all = { 0 };
-
-	for (size_t i = 0; i < q->v6.n && all.n < SP_MAX_ADDRS; i++)
-		all.a[all.n++] = q->v6.a[i];
-	for (size_t i = 0; i < q->v4.n && all.n < SP_MAX_ADDRS; i++)
-		all.a[all.n++] = q->v4.a[i];
 	query_unlink(q);
-	q->cb(q->arg, all.n > 0 ? 0 : status, &all);
+	q->type->deliver(q, status);
 	free(q);
 }
 
-/* With no address at all, the more telling error of the two wins. */
+/* With no answer at all, the more telling error of the parts wins. */
 static int
 combined_status(const struct sp_query *q)
 {
-	if (q->status4 == DNS_E_NXDOMAIN || q->status6 == DNS_E_NXDOMAIN)
-		return DNS_E_NXDOMAIN;
-	if (q->status4 == DNS_E_TEMPFAIL || q->status6 == DNS_E_TEMPFAIL)
-		return DNS_E_TEMPFAIL;
-	if (q->status4 == DNS_E_NODATA || q->status6 == DNS_E_NODATA || q->status4 == 0 || q->status6 == 0)
-		return DNS_E_NODATA;
-	return q->status4 != 0 ? q->status4 : q->status6;
+	static const int order[] = { DNS_E_NXDOMAIN, DNS_E_TEMPFAIL, DNS_E_NODATA };
+
+	for (size_t i = 0; i < q->nparts; i++)
+		if (q->part[i].status == 0)
+			return 0;
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++)
+		for (size_t i = 0; i < q->nparts; i++)
+			if (q->part[i].status == order[o])
+				return order[o];
+	return q->nparts > 0 ? q->part[0].status : DNS_E_NODATA;
 }
 
+/* udns's callback for every type: @p rr is its parsed answer, ours to free. */
 static void
-a4_cb(struct dns_ctx *ctx, struct dns_rr_a4 *rr, void *arg)
+part_cb(struct dns_ctx *ctx, void *rr, void *data)
 {
-	struct sp_query *q = arg;
+	struct sp_part *part = data;
+	struct sp_query *q = part->q;
 
-	q->q4 = NULL;
-	q->status4 = rr != NULL ? 0 : dns_status(ctx);
-	for (int i = 0; rr != NULL && i < rr->dnsa4_nrr && q->v4.n < SP_MAX_ADDRS; i++) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&q->v4.a[q->v4.n++];
-
-		memset(sin, 0, sizeof(*sin));
-		sin->sin_family = AF_INET;
-		sin->sin_addr = rr->dnsa4_addr[i];
-	}
+	part->dq = NULL;
+	part->status = rr != NULL ? 0 : dns_status(ctx);
+	q->type->take(q, part, rr);
 	free(rr);
 	if (--q->pending == 0)
 		query_complete(q, combined_status(q));
 }
 
-static void
-a6_cb(struct dns_ctx *ctx, struct dns_rr_a6 *rr, void *arg)
-{
-	struct sp_query *q = arg;
-
-	q->q6 = NULL;
-	q->status6 = rr != NULL ? 0 : dns_status(ctx);
-	for (int i = 0; rr != NULL && i < rr->dnsa6_nrr && q->v6.n < SP_MAX_ADDRS; i++) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&q->v6.a[q->v6.n++];
-
-		memset(sin6, 0, sizeof(*sin6));
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = rr->dnsa6_addr[i];
-	}
-	free(rr);
-	if (--q->pending == 0)
-		query_complete(q, combined_status(q));
-}
-
-struct sp_query *
-sp_resolve_addrs(struct sp_resolver *rs, const char *name, smtpprobe_family family,
-	sp_addrs_fn cb, void *arg)
+static struct sp_query *
+query_new(struct sp_resolver *rs, const struct sp_qtype *type, void *arg)
 {
 	struct sp_query *q = calloc(1, sizeof(*q));
 
 	if (q == NULL)
 		return NULL;
 	q->rs = rs;
-	q->cb = cb;
+	q->type = type;
 	q->arg = arg;
-	q->status4 = q->status6 = DNS_E_NODATA;
-	if (family != SMTPPROBE_FAMILY_IPV4 &&
-	    (q->q6 = dns_submit_a6(rs->ctx, name, 0, a6_cb, q)) != NULL)
+	return q;
+}
+
+/*
+ * Sends one udns query as the next part of @p q: by text name, or by a
+ * wire-format name (@p dn) when @p name is NULL. A failure to send is
+ * remembered and undoes the whole lookup in query_start().
+ */
+static void
+query_submit(struct sp_query *q, const char *name, const unsigned char *dn, int rrtype,
+	int flags, dns_parse_fn *parse)
+{
+	struct sp_part *part = &q->part[q->nparts++];
+
+	part->q = q;
+	part->rrtype = rrtype;
+	part->status = DNS_E_NODATA;
+	if (name != NULL)
+		part->dq = dns_submit_p(q->rs->ctx, name, DNS_C_IN, rrtype, flags, parse,
+			part_cb, part);
+	else
+		part->dq = dns_submit_dn(q->rs->ctx, dn, DNS_C_IN, rrtype, flags, parse,
+			part_cb, part);
+	if (part->dq != NULL)
 		q->pending++;
-	if (family != SMTPPROBE_FAMILY_IPV6 &&
-	    (q->q4 = dns_submit_a4(rs->ctx, name, 0, a4_cb, q)) != NULL)
-		q->pending++;
-	/* Until it is returned, nothing was promised: undo quietly, no callback. */
-	if (q->pending == 0 || (family == SMTPPROBE_FAMILY_ANY && q->pending == 1) ||
+}
+
+/* udns 0.4's dns_cancel() unlinks a query but leaves it to us to free. */
+static void
+udns_drop(struct sp_resolver *rs, struct dns_query *dq)
+{
+	if (dq == NULL)
+		return;
+	dns_cancel(rs->ctx, dq);
+	free(dq);
+}
+
+/*
+ * Every part must have gone out, or the query is undone quietly: nothing
+ * was promised yet, so no callback. @return q, or NULL (errno).
+ */
+static struct sp_query *
+query_start(struct sp_query *q)
+{
+	struct sp_resolver *rs = q->rs;
+
+	if (q->nparts == 0 || (size_t)q->pending != q->nparts ||
 	    (rs->queries == NULL && event_add(rs->io, NULL) == -1)) {
-		udns_drop(rs, q);
+		for (size_t i = 0; i < q->nparts; i++)
+			udns_drop(rs, q->part[i].dq);
 		free(q);
 		errno = EINVAL;
 		return NULL;
@@ -255,27 +299,15 @@ sp_resolve_addrs(struct sp_resolver *rs, const char *name, smtpprobe_family fami
 	return q;
 }
 
-/* udns 0.4's dns_cancel() unlinks a query but leaves it to us to free. */
-static void
-udns_drop(struct sp_resolver *rs, struct sp_query *q)
-{
-	if (q->q4 != NULL) {
-		dns_cancel(rs->ctx, q->q4);
-		free(q->q4);
-	}
-	if (q->q6 != NULL) {
-		dns_cancel(rs->ctx, q->q6);
-		free(q->q6);
-	}
-	q->q4 = q->q6 = NULL;
-}
-
-/* Cancels silently in udns, then completes once ourselves. */
+/* Cancels silently in udns, then completes once ourselves, with nothing. */
 void
 sp_query_cancel(struct sp_resolver *rs, struct sp_query *q)
 {
-	udns_drop(rs, q);
-	q->v4.n = q->v6.n = 0;
+	for (size_t i = 0; i < q->nparts; i++) {
+		udns_drop(rs, q->part[i].dq);
+		q->part[i].dq = NULL;
+	}
+	memset(&q->u, 0, sizeof(q->u));
 	query_complete(q, SP_DNS_CANCELLED);
 }
 
@@ -294,6 +326,254 @@ sp_resolver_free(struct sp_resolver *rs)
 	if (rs->timer != NULL)
 		event_free(rs->timer);
 	free(rs);
+}
+
+bool
+sp_hostname_ok(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		/* '_' is not LDH, but real PTR names carry it: a name, not a threat. */
+		if (!isalnum(c) && c != '-' && c != '_')
+			return false;
+		if ((label == 0 && c == '-') || ++label > 63)
+			return false;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+/* ------------------------------------------------------------ addresses */
+
+static void
+addrs_take(struct sp_query *q, const struct sp_part *part, void *rr)
+{
+	if (rr == NULL)
+		return;
+	if (part->rrtype == DNS_T_AAAA) {
+		const struct dns_rr_a6 *a6 = rr;
+		struct sp_addrs *to = &q->u.addrs.v6;
+
+		for (int i = 0; i < a6->dnsa6_nrr && to->n < SP_MAX_ADDRS; i++) {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to->a[to->n++];
+
+			memset(sin6, 0, sizeof(*sin6));
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = a6->dnsa6_addr[i];
+		}
+	} else {
+		const struct dns_rr_a4 *a4 = rr;
+		struct sp_addrs *to = &q->u.addrs.v4;
+
+		for (int i = 0; i < a4->dnsa4_nrr && to->n < SP_MAX_ADDRS; i++) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&to->a[to->n++];
+
+			memset(sin, 0, sizeof(*sin));
+			sin->sin_family = AF_INET;
+			sin->sin_addr = a4->dnsa4_addr[i];
+		}
+	}
+}
+
+static void
+addrs_deliver(struct sp_query *q, int status)
+{
+	struct sp_addrs all = { 0 };
+
+	for (size_t i = 0; i < q->u.addrs.v6.n && all.n < SP_MAX_ADDRS; i++)
+		all.a[all.n++] = q->u.addrs.v6.a[i];
+	for (size_t i = 0; i < q->u.addrs.v4.n && all.n < SP_MAX_ADDRS; i++)
+		all.a[all.n++] = q->u.addrs.v4.a[i];
+	if (all.n == 0 && status == 0)
+		status = DNS_E_NODATA;
+	q->cb.addrs(q->arg, all.n > 0 ? 0 : status, &all);
+}
+
+static const struct sp_qtype addrs_type = { addrs_take, addrs_deliver };
+
+struct sp_query *
+sp_resolve_addrs(struct sp_resolver *rs, const char *name, smtpprobe_family family,
+	bool absolute, sp_addrs_fn cb, void *arg)
+{
+	struct sp_query *q = query_new(rs, &addrs_type, arg);
+	int flags = absolute ? DNS_NOSRCH : 0;
+
+	if (q == NULL)
+		return NULL;
+	q->cb.addrs = cb;
+	if (family != SMTPPROBE_FAMILY_IPV4)
+		query_submit(q, name, NULL, DNS_T_AAAA, flags, dns_parse_a6);
+	if (family != SMTPPROBE_FAMILY_IPV6)
+		query_submit(q, name, NULL, DNS_T_A, flags, dns_parse_a4);
+	return query_start(q);
+}
+
+/* ------------------------------------------------------------ MX */
+
+/* Text of a name from the wire: bounded, and marked when not a host name. */
+static void
+copy_name(char *dst, const char *src, bool *valid)
+{
+	size_t len = strlen(src);
+
+	if (len > 0 && src[len - 1] == '.')
+		len--;
+	if (len >= SP_NAME_MAX) {
+		len = SP_NAME_MAX - 4;
+		*valid = false;
+		snprintf(dst, SP_NAME_MAX, "%.*s...", (int)len, src);
+		return;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	*valid = sp_hostname_ok(dst);
+}
+
+static int
+mx_cmp(const void *a, const void *b)
+{
+	const struct dns_mx *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return strcasecmp(x->name, y->name);
+}
+
+static bool
+mx_known(const struct sp_mxset *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcasecmp(set->mx[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The root name: udns spells it "." (or nothing). */
+static bool
+is_root(const char *name)
+{
+	return name[0] == '\0' || strcmp(name, ".") == 0;
+}
+
+static void
+mx_take(struct sp_query *q, const struct sp_part *part, void *rr)
+{
+	struct dns_rr_mx *mx = rr;
+	struct sp_mxset *set = &q->u.mx;
+	size_t nroot = 0;
+
+	(void)part;
+	if (mx == NULL || mx->dnsmx_nrr <= 0)
+		return;
+	/* Best preference first; equal ones by name, so the order is stable. */
+	qsort(mx->dnsmx_mx, (size_t)mx->dnsmx_nrr, sizeof(*mx->dnsmx_mx), mx_cmp);
+	for (int i = 0; i < mx->dnsmx_nrr; i++) {
+		const struct dns_mx *r = &mx->dnsmx_mx[i];
+		struct sp_mx *to;
+
+		if (is_root(r->name)) {
+			nroot++;
+			continue;
+		}
+		if (set->n == SP_MAX_MX) {
+			set->dropped++;
+			continue;
+		}
+		to = &set->mx[set->n];
+		copy_name(to->name, r->name, &to->valid);
+		if (mx_known(set, to->name))
+			continue;   /* the same host twice: its best preference counts */
+		to->pref = (unsigned)(r->priority < 0 ? 0 : r->priority);
+		set->n++;
+	}
+	/* RFC 7505: a null MX is the only record; beside others it is an error. */
+	set->null_mx = nroot > 0 && set->n == 0 && set->dropped == 0;
+	set->null_mixed = nroot > 0 && !set->null_mx;
+}
+
+static void
+mx_deliver(struct sp_query *q, int status)
+{
+	q->cb.mx(q->arg, status, &q->u.mx);
+}
+
+static const struct sp_qtype mx_type = { mx_take, mx_deliver };
+
+struct sp_query *
+sp_resolve_mx(struct sp_resolver *rs, const char *domain, sp_mx_fn cb, void *arg)
+{
+	struct sp_query *q = query_new(rs, &mx_type, arg);
+
+	if (q == NULL)
+		return NULL;
+	q->cb.mx = cb;
+	query_submit(q, domain, NULL, DNS_T_MX, DNS_NOSRCH, dns_parse_mx);
+	return query_start(q);
+}
+
+/* ------------------------------------------------------------ PTR */
+
+static void
+ptr_take(struct sp_query *q, const struct sp_part *part, void *rr)
+{
+	struct dns_rr_ptr *ptr = rr;
+	struct sp_names *names = &q->u.names;
+
+	(void)part;
+	for (int i = 0; ptr != NULL && i < ptr->dnsptr_nrr; i++) {
+		bool valid;
+
+		if (names->n == SP_MAX_PTR)
+			break;
+		copy_name(names->name[names->n], ptr->dnsptr_ptr[i], &valid);
+		if (valid)
+			names->n++;
+		else
+			names->invalid++;
+	}
+}
+
+static void
+ptr_deliver(struct sp_query *q, int status)
+{
+	if (status == 0 && q->u.names.n == 0)
+		status = DNS_E_NODATA;
+	q->cb.names(q->arg, status, &q->u.names);
+}
+
+static const struct sp_qtype ptr_type = { ptr_take, ptr_deliver };
+
+struct sp_query *
+sp_resolve_ptr(struct sp_resolver *rs, const struct sockaddr *sa, sp_names_fn cb, void *arg)
+{
+	struct sp_query *q = query_new(rs, &ptr_type, arg);
+	unsigned char dn[DNS_MAXDN];
+	int len;
+
+	if (q == NULL)
+		return NULL;
+	q->cb.names = cb;
+	if (sa->sa_family == AF_INET6)
+		len = dns_a6todn(&((const struct sockaddr_in6 *)sa)->sin6_addr,
+			dns_ip6_arpa_dn, dn, sizeof(dn));
+	else if (sa->sa_family == AF_INET)
+		len = dns_a4todn(&((const struct sockaddr_in *)sa)->sin_addr,
+			dns_inaddr_arpa_dn, dn, sizeof(dn));
+	else
+		len = 0;
+	if (len > 0)
+		query_submit(q, NULL, dn, DNS_T_PTR, DNS_NOSRCH, dns_parse_ptr);
+	return query_start(q);
 }
 
 int

@@ -28,6 +28,18 @@ static const char *const status_names[] = {
 _Static_assert(sizeof(status_names) / sizeof(status_names[0]) == SMTPPROBE_STATUS_COUNT,
 	"a name for every status");
 
+static const char *const rdns_names[] = {
+	"none", "failed", "no-ptr", "unconfirmed", "confirmed",
+};
+_Static_assert(sizeof(rdns_names) / sizeof(rdns_names[0]) == SMTPPROBE_RDNS_COUNT,
+	"a name for every reverse DNS outcome");
+
+const char *
+smtpprobe_rdns_name(smtpprobe_rdns rdns)
+{
+	return (unsigned)rdns < SMTPPROBE_RDNS_COUNT ? rdns_names[rdns] : "?";
+}
+
 const char *
 smtpprobe_stage_name(smtpprobe_stage s)
 {
@@ -75,6 +87,7 @@ sp_result_new(const char *host, unsigned port)
 	}
 	r->port = port;
 	r->decider = -1;
+	r->mx_pref = -1;
 	r->greeting = "";
 	return r;
 }
@@ -89,6 +102,7 @@ sp_result_free(struct smtpprobe_result *r)
 		free(r->ex[i].text);
 	}
 	free(r->ex);
+	free(r->tls);
 	free(r->host);
 	free(r);
 }
@@ -114,6 +128,14 @@ sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *c
 	return (int)r->nex++;
 }
 
+static int
+code_rank(int code)
+{
+	static const int ranks[] = { 0, 0, 2, 1, 3, 4 };
+
+	return code >= 100 && code < 600 ? ranks[code / 100] : 0;
+}
+
 int
 sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line, int64_t usec)
 {
@@ -126,8 +148,9 @@ sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *l
 	free(ex->text);
 	if ((ex->text = strndup(line->text, line->len)) == NULL)
 		return -1;
-	/* The stage keeps its worst reply: a class above wins. */
-	if (s->code == 0 || line->code / 100 > s->code / 100)
+	/* The stage keeps its worst reply; an intermediate 3xx (354) ranks
+	 * below a final 2xx, so DATA shows the reply to the message. */
+	if (s->code == 0 || code_rank(line->code) >= code_rank(s->code))
 		s->code = line->code;
 	return 0;
 }
@@ -189,6 +212,11 @@ const char *smtpprobe_result_greeting(const smtpprobe_result *r) { return r->gre
 const char *smtpprobe_result_notes(const smtpprobe_result *r) { return r->notes; }
 const char *smtpprobe_result_caps(const smtpprobe_result *r) { return r->caps.text; }
 uint64_t smtpprobe_result_size_limit(const smtpprobe_result *r) { return r->caps.size; }
+int smtpprobe_result_mx_pref(const smtpprobe_result *r) { return r->mx_pref; }
+smtpprobe_rdns smtpprobe_result_rdns(const smtpprobe_result *r) { return r->rdns; }
+const char *smtpprobe_result_ptr(const smtpprobe_result *r) { return r->ptr; }
+const char *smtpprobe_result_rdns_text(const smtpprobe_result *r) { return r->rdns_text; }
+const char *smtpprobe_result_banner_name(const smtpprobe_result *r) { return r->banner_name; }
 
 int64_t
 smtpprobe_result_usec(const smtpprobe_result *r)
@@ -262,4 +290,21 @@ int64_t
 smtpprobe_exchange_usec(const smtpprobe_result *r, size_t i)
 {
 	return i < r->nex ? r->ex[i].usec : 0;
+}
+
+/* TLS facts: "" and 0 until a handshake completed. */
+
+#define TLS_FACT(field) (r->tls != NULL ? r->tls->field : "")
+
+const char *smtpprobe_result_tls_version(const smtpprobe_result *r) { return TLS_FACT(version); }
+const char *smtpprobe_result_tls_cipher(const smtpprobe_result *r) { return TLS_FACT(cipher); }
+const char *smtpprobe_result_cert_subject(const smtpprobe_result *r) { return TLS_FACT(subject); }
+const char *smtpprobe_result_cert_issuer(const smtpprobe_result *r) { return TLS_FACT(issuer); }
+const char *smtpprobe_result_cert_sans(const smtpprobe_result *r) { return TLS_FACT(sans); }
+const char *smtpprobe_result_cert_error(const smtpprobe_result *r) { return TLS_FACT(error); }
+
+int64_t
+smtpprobe_result_cert_not_after(const smtpprobe_result *r)
+{
+	return r->tls != NULL ? r->tls->not_after : 0;
 }

@@ -82,6 +82,31 @@ typedef enum smtpprobe_family {
 	SMTPPROBE_FAMILY_IPV6
 } smtpprobe_family;
 
+/** Reverse DNS of a target's address, as found (smtpprobe_opts_set_rdns()). */
+typedef enum smtpprobe_rdns {
+	SMTPPROBE_RDNS_NONE,        /**< not looked up (or not finished in time) */
+	SMTPPROBE_RDNS_FAILED,      /**< the lookup failed (SERVFAIL, timeout) */
+	SMTPPROBE_RDNS_NO_PTR,      /**< no PTR record (NXDOMAIN, no data, not a host name) */
+	SMTPPROBE_RDNS_UNCONFIRMED, /**< no PTR name resolves back to the address */
+	SMTPPROBE_RDNS_CONFIRMED,   /**< forward-confirmed: PTR name -> the address */
+	SMTPPROBE_RDNS_COUNT
+} smtpprobe_rdns;
+
+/** TLS modes for smtpprobe_opts_set_tls(). */
+typedef enum smtpprobe_tls {
+	SMTPPROBE_TLS_NONE,
+	SMTPPROBE_TLS_STARTTLS, /**< STARTTLS after EHLO, then EHLO again */
+	SMTPPROBE_TLS_IMPLICIT  /**< TLS from the first byte (SMTPS, port 465) */
+} smtpprobe_tls;
+
+/** SASL mechanisms for smtpprobe_opts_set_auth(). */
+typedef enum smtpprobe_auth {
+	SMTPPROBE_AUTH_NONE,
+	SMTPPROBE_AUTH_PLAIN,
+	SMTPPROBE_AUTH_LOGIN,
+	SMTPPROBE_AUTH_CRAM_MD5
+} smtpprobe_auth;
+
 typedef struct smtpprobe_opts smtpprobe_opts;
 typedef struct smtpprobe_probe smtpprobe_probe;
 typedef struct smtpprobe_result smtpprobe_result;
@@ -92,6 +117,8 @@ SMTPPROBE_API const char *smtpprobe_stage_name(smtpprobe_stage stage);
 SMTPPROBE_API smtpprobe_stage smtpprobe_stage_from_name(const char *name);
 /** @return a short name of a status ("timeout"), or "?" if out of range. */
 SMTPPROBE_API const char *smtpprobe_status_name(smtpprobe_status status);
+/** @return a short name ("confirmed", "no-ptr"), or "?" if out of range. */
+SMTPPROBE_API const char *smtpprobe_rdns_name(smtpprobe_rdns rdns);
 /** @return the library version, "MAJOR.MINOR.PATCH". */
 SMTPPROBE_API const char *smtpprobe_version(void);
 
@@ -139,8 +166,49 @@ SMTPPROBE_API int smtpprobe_opts_set_expect_class(smtpprobe_opts *opts, smtpprob
 SMTPPROBE_API int smtpprobe_opts_set_timeout_ms(smtpprobe_opts *opts, unsigned ms);
 /** Resolver to ask instead of /etc/resolv.conf; @param port 0 for 53. */
 SMTPPROBE_API int smtpprobe_opts_set_dns_server(smtpprobe_opts *opts, const char *addr, unsigned port);
+/**
+ * Check every mail exchanger of @p domain instead of one host: its MX
+ * records by preference (or the domain itself when it has none, RFC 5321
+ * 5.1), every address of every host by its own dialog, all at once. A null
+ * MX (RFC 7505) ends as SMTPPROBE_E_DNS "domain accepts no mail". Clears
+ * the host of smtpprobe_opts_set_host(), as that clears the domain.
+ * MX names are looked up in DNS only, as an MTA does, not in the hosts file.
+ * @param port 0 for the default.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_mx(smtpprobe_opts *opts, const char *domain, unsigned port);
+/** The most targets (addresses, and hosts without one) an MX probe checks; default 32, at most 1024. */
+SMTPPROBE_API int smtpprobe_opts_set_max_targets(smtpprobe_opts *opts, unsigned n);
+/**
+ * Look up the reverse DNS of each address dialled (PTR, then the PTR name
+ * forward, which must give the address back), alongside the dialog. Off by
+ * default: it costs lookups, though no time on the dialog's path.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_rdns(smtpprobe_opts *opts, bool on);
+/** MX probes only: find the hosts and addresses, dial nothing (discovery). */
+SMTPPROBE_API int smtpprobe_opts_set_resolve_only(smtpprobe_opts *opts, bool on);
 /** Path of the hosts file consulted before DNS (default /etc/hosts; NULL or "" to skip). */
 SMTPPROBE_API int smtpprobe_opts_set_hosts_file(smtpprobe_opts *opts, const char *path);
+/** STARTTLS or implicit TLS; certificates are verified unless told otherwise. */
+SMTPPROBE_API int smtpprobe_opts_set_tls(smtpprobe_opts *opts, smtpprobe_tls mode);
+/**
+ * @param verify false to go on after a failed certificate verification (the
+ * failure is still reported by smtpprobe_result_cert_error()).
+ */
+SMTPPROBE_API int smtpprobe_opts_set_tls_verify(smtpprobe_opts *opts, bool verify);
+/** Trust anchors instead of the system store; either may be NULL. */
+SMTPPROBE_API int smtpprobe_opts_set_ca(smtpprobe_opts *opts, const char *file, const char *dir);
+/** Name sent as SNI and checked against the certificate (default: the host name). */
+SMTPPROBE_API int smtpprobe_opts_set_sni(smtpprobe_opts *opts, const char *name);
+/** Lowest TLS version accepted: "1.0", "1.1", "1.2" or "1.3"; NULL for OpenSSL's default. */
+SMTPPROBE_API int smtpprobe_opts_set_tls_min(smtpprobe_opts *opts, const char *version);
+/**
+ * SMTP AUTH after EHLO (after STARTTLS when that is set). The password is
+ * copied, never reported, and wiped when the options are freed.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_auth(smtpprobe_opts *opts, smtpprobe_auth mech,
+	const char *user, const char *password);
+/** Send a PROXY protocol header (version 1 or 2; 0 for none) before anything else. */
+SMTPPROBE_API int smtpprobe_opts_set_proxy(smtpprobe_opts *opts, int version);
 
 /*
  * Probes.
@@ -175,20 +243,38 @@ SMTPPROBE_API void smtpprobe_probe_free(smtpprobe_probe *probe);
 SMTPPROBE_API bool smtpprobe_probe_done(const smtpprobe_probe *probe);
 /**
  * @return the number of targets: one for a host given by name or address
- * (addresses refused before the one that answered are in its notes).
+ * (addresses refused before the one that answered are in its notes); for
+ * an MX probe one per address of each MX host (and one per host that has
+ * no address), best preference first, or one for the domain when its MX
+ * lookup failed or it accepts no mail.
  */
 SMTPPROBE_API size_t smtpprobe_probe_count(const smtpprobe_probe *probe);
 /** @return target @p i, owned by the probe, or NULL if out of range. */
 SMTPPROBE_API const smtpprobe_result *smtpprobe_probe_result(const smtpprobe_probe *probe, size_t i);
 /** @return the DNS stage time in microseconds, or -1 when no lookup was made. */
 SMTPPROBE_API int64_t smtpprobe_probe_dns_usec(const smtpprobe_probe *probe);
+/**
+ * @return what the probe as a whole has to tell ("no MX records: implicit
+ * MX", "target limit 32 reached: 3 addresses not checked"), "; "-joined, or "".
+ */
+SMTPPROBE_API const char *smtpprobe_probe_notes(const smtpprobe_probe *probe);
 
 /*
  * Results of one target.
  */
 
-/** @return the host name the target was reached by (as given, or the MX name). */
+/** @return the host name the target was reached by (as given, the MX name, or the domain when its MX lookup failed). */
 SMTPPROBE_API const char *smtpprobe_result_host(const smtpprobe_result *r);
+/** @return the MX preference the host was found with, or -1 (not an MX target). Implicit MX: 0. */
+SMTPPROBE_API int smtpprobe_result_mx_pref(const smtpprobe_result *r);
+/** @return what reverse DNS found for the address. */
+SMTPPROBE_API smtpprobe_rdns smtpprobe_result_rdns(const smtpprobe_result *r);
+/** @return the PTR name (the forward-confirmed one when any), or "". */
+SMTPPROBE_API const char *smtpprobe_result_ptr(const smtpprobe_result *r);
+/** @return reverse DNS in words ("mx1.example.org, forward-confirmed"), or "". */
+SMTPPROBE_API const char *smtpprobe_result_rdns_text(const smtpprobe_result *r);
+/** @return the name the server gave in its greeting (first word after the code), or "". */
+SMTPPROBE_API const char *smtpprobe_result_banner_name(const smtpprobe_result *r);
 /** @return the numeric address ("192.0.2.1", "2001:db8::1"), or "" if none. */
 SMTPPROBE_API const char *smtpprobe_result_addr(const smtpprobe_result *r);
 SMTPPROBE_API unsigned smtpprobe_result_port(const smtpprobe_result *r);
@@ -243,6 +329,24 @@ SMTPPROBE_API bool smtpprobe_result_has_ext(const smtpprobe_result *r, const cha
 SMTPPROBE_API uint64_t smtpprobe_result_size_limit(const smtpprobe_result *r);
 /** @return the advertised keywords with their parameters, space-separated ("SIZE=10240000 PIPELINING AUTH=PLAIN,LOGIN"). */
 SMTPPROBE_API const char *smtpprobe_result_caps(const smtpprobe_result *r);
+
+/*
+ * TLS facts of a target, once a handshake completed ("" or 0 otherwise).
+ */
+
+/** @return the protocol version ("TLSv1.3"). */
+SMTPPROBE_API const char *smtpprobe_result_tls_version(const smtpprobe_result *r);
+/** @return the cipher suite ("TLS_AES_256_GCM_SHA384"). */
+SMTPPROBE_API const char *smtpprobe_result_tls_cipher(const smtpprobe_result *r);
+/** @return the certificate's subject and issuer, one line each ("CN=mail.example.org"). */
+SMTPPROBE_API const char *smtpprobe_result_cert_subject(const smtpprobe_result *r);
+SMTPPROBE_API const char *smtpprobe_result_cert_issuer(const smtpprobe_result *r);
+/** @return the subject alternative names ("DNS:mail.example.org IP:192.0.2.1"). */
+SMTPPROBE_API const char *smtpprobe_result_cert_sans(const smtpprobe_result *r);
+/** @return the end of the certificate's validity in seconds since the epoch, or 0. */
+SMTPPROBE_API int64_t smtpprobe_result_cert_not_after(const smtpprobe_result *r);
+/** @return why verification failed ("certificate has expired"), or "" when it passed. */
+SMTPPROBE_API const char *smtpprobe_result_cert_error(const smtpprobe_result *r);
 
 #ifdef __cplusplus
 }

@@ -11,9 +11,17 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "transport.h"
 
@@ -22,7 +30,41 @@ struct sp_conn {
 	struct sp_conn_cb cb;
 	void *arg;
 	int stopped;
+	SSL *pending_ssl;  /* TLS to start when the current callback returns */
+	int tls;
+	char tls_error[160];
 };
+
+static void conn_read(struct bufferevent *bev, void *arg);
+static void conn_event(struct bufferevent *bev, short what, void *arg);
+
+/* Wraps the socket bufferevent in an OpenSSL filter. */
+static void
+switch_to_tls(struct sp_conn *c)
+{
+	SSL *ssl = c->pending_ssl;
+	struct bufferevent *f;
+
+	c->pending_ssl = NULL;
+	if (c->stopped) {
+		SSL_free(ssl);
+		return;
+	}
+	f = bufferevent_openssl_filter_new(bufferevent_get_base(c->bev), c->bev, ssl,
+		BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (f == NULL) {
+		SSL_free(ssl);
+		c->stopped = 1;
+		c->cb.failed(c->arg, ENOMEM);
+		return;
+	}
+	/* Servers often close after 221 without close_notify: that is EOF. */
+	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	c->bev = f;
+	c->tls = 1;
+	bufferevent_setcb(f, conn_read, NULL, conn_event, c);
+	bufferevent_enable(f, EV_READ | EV_WRITE);
+}
 
 static void
 conn_read(struct bufferevent *bev, void *arg)
@@ -44,6 +86,20 @@ conn_read(struct bufferevent *bev, void *arg)
 	}
 	if (c->stopped)
 		evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->pending_ssl != NULL)
+		switch_to_tls(c);
+}
+
+static void
+keep_tls_error(struct sp_conn *c, struct bufferevent *bev)
+{
+	unsigned long e, first = 0;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		if (first == 0)
+			first = e;
+	if (first != 0 && ERR_reason_error_string(first) != NULL)
+		snprintf(c->tls_error, sizeof(c->tls_error), "%s", ERR_reason_error_string(first));
 }
 
 static void
@@ -54,6 +110,10 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 
 	if (c->stopped)
 		return;
+	if ((what & BEV_EVENT_CONNECTED) && c->tls) {
+		c->cb.tls_up(c->arg);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		evutil_socket_t fd = bufferevent_getfd(bev);
 		int one = 1;
@@ -61,7 +121,18 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		/* Each write is a whole command group: never wait for Nagle. */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->cb.connected(c->arg);
+		if (c->pending_ssl != NULL)
+			switch_to_tls(c);
 		return;
+	}
+	if (c->tls)
+		keep_tls_error(c, bev);
+	/* OpenSSL's filter can report the close before the last records it
+	 * decrypted were read: a server's 221 must not be lost to its EOF. */
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+		conn_read(bev, c);
+		if (c->stopped)
+			return;
 	}
 	if (what & BEV_EVENT_EOF)
 		err = 0;
@@ -106,6 +177,95 @@ sp_conn_write(struct sp_conn *c, const void *data, size_t len)
 	return bufferevent_write(c->bev, data, len);
 }
 
+int
+sp_conn_start_tls(struct sp_conn *c, struct ssl_st *ssl)
+{
+	if (c->pending_ssl != NULL || c->tls) {
+		SSL_free(ssl);
+		errno = EALREADY;
+		return -1;
+	}
+	c->pending_ssl = ssl;
+	return 0;
+}
+
+const char *
+sp_conn_tls_error(const struct sp_conn *c)
+{
+	return c->tls_error;
+}
+
+/* PROXY v2 (haproxy's proxy-protocol.txt 2.2): signature, then command. */
+static const unsigned char proxy_v2_sig[12] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+};
+
+static int
+proxy_v2(struct sp_conn *c, const struct sockaddr_storage *src, const struct sockaddr_storage *dst)
+{
+	unsigned char h[16 + 36];
+	size_t alen = src->ss_family == AF_INET6 ? 36 : 12;
+
+	memcpy(h, proxy_v2_sig, 12);
+	h[12] = 0x21; /* version 2, PROXY */
+	h[13] = src->ss_family == AF_INET6 ? 0x21 : 0x11; /* TCP over IPv6 / IPv4 */
+	h[14] = 0;
+	h[15] = (unsigned char)alen;
+	if (src->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)src, *d = (const void *)dst;
+
+		memcpy(h + 16, &s->sin6_addr, 16);
+		memcpy(h + 32, &d->sin6_addr, 16);
+		memcpy(h + 48, &s->sin6_port, 2);
+		memcpy(h + 50, &d->sin6_port, 2);
+	} else {
+		const struct sockaddr_in *s = (const void *)src, *d = (const void *)dst;
+
+		memcpy(h + 16, &s->sin_addr, 4);
+		memcpy(h + 20, &d->sin_addr, 4);
+		memcpy(h + 24, &s->sin_port, 2);
+		memcpy(h + 26, &d->sin_port, 2);
+	}
+	return bufferevent_write(c->bev, h, 16 + alen);
+}
+
+static int
+proxy_v1(struct sp_conn *c, const struct sockaddr_storage *src, const struct sockaddr_storage *dst)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], line[120];
+	bool v6 = src->ss_family == AF_INET6;
+	const void *sa = v6 ? (const void *)&((const struct sockaddr_in6 *)src)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)src)->sin_addr;
+	const void *da = v6 ? (const void *)&((const struct sockaddr_in6 *)dst)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)dst)->sin_addr;
+	unsigned sp = ntohs(v6 ? ((const struct sockaddr_in6 *)src)->sin6_port :
+	    ((const struct sockaddr_in *)src)->sin_port);
+	unsigned dp = ntohs(v6 ? ((const struct sockaddr_in6 *)dst)->sin6_port :
+	    ((const struct sockaddr_in *)dst)->sin_port);
+	int n;
+
+	if (inet_ntop(src->ss_family, sa, a, sizeof(a)) == NULL ||
+	    inet_ntop(dst->ss_family, da, b, sizeof(b)) == NULL)
+		return -1;
+	n = snprintf(line, sizeof(line), "PROXY %s %s %s %u %u\r\n", v6 ? "TCP6" : "TCP4", a, b, sp, dp);
+	return bufferevent_write(c->bev, line, (size_t)n);
+}
+
+int
+sp_conn_proxy_header(struct sp_conn *c, int version)
+{
+	struct sockaddr_storage src, dst;
+	socklen_t sl = sizeof(src), dl = sizeof(dst);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	/* The header tells the server who we are, as the kernel sees it. */
+	if (getsockname(fd, (struct sockaddr *)&src, &sl) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&dst, &dl) == -1 ||
+	    src.ss_family != dst.ss_family)
+		return -1;
+	return version == 2 ? proxy_v2(c, &src, &dst) : proxy_v1(c, &src, &dst);
+}
+
 void
 sp_conn_stop(struct sp_conn *c)
 {
@@ -126,6 +286,7 @@ sp_conn_free(struct sp_conn *c)
 {
 	if (c == NULL)
 		return;
+	SSL_free(c->pending_ssl);
 	bufferevent_free(c->bev);
 	free(c);
 }

@@ -17,7 +17,11 @@ struct sp_conn_cb {
 	void (*input)(void *arg, const char *data, size_t len);
 	/* The connection failed (err = errno) or the peer closed it (err = 0). */
 	void (*failed)(void *arg, int err);
+	/* The TLS handshake completed. */
+	void (*tls_up)(void *arg);
 };
+
+struct ssl_st;
 
 /* @return a connection, or NULL (ENOMEM). Nothing happens until connect. */
 struct sp_conn *sp_conn_new(struct event_base *base, const struct sp_conn_cb *cb, void *arg);
@@ -29,6 +33,16 @@ struct sp_conn *sp_conn_new(struct event_base *base, const struct sp_conn_cb *cb
 int sp_conn_connect(struct sp_conn *c, const struct sockaddr *sa, socklen_t len);
 /* Queues bytes; everything queued before the loop runs leaves in one write. */
 int sp_conn_write(struct sp_conn *c, const void *data, size_t len);
+/*
+ * Starts a TLS handshake over the connection with @p ssl (owned from now
+ * on). It begins once the current read callback has returned, so bytes
+ * already received are never handed to TLS. @return 0 or -1 (ENOMEM).
+ */
+int sp_conn_start_tls(struct sp_conn *c, struct ssl_st *ssl);
+/* OpenSSL's reason for the last TLS failure, in words ("" if none). */
+const char *sp_conn_tls_error(const struct sp_conn *c);
+/* Queues a PROXY protocol header (version 1 or 2) for this connection. */
+int sp_conn_proxy_header(struct sp_conn *c, int version);
 /* Stops reading: nothing more is reported. */
 void sp_conn_stop(struct sp_conn *c);
 /* The local address, for the EHLO address literal. @return 0 or -1. */

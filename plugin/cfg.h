@@ -29,8 +29,10 @@ struct sp_config {
 	const char *host;            /* -H */
 	unsigned port;               /* -p; 0 = default (25, 465 with --tls) */
 	smtpprobe_family family;     /* -4 / -6 */
-	const char *mx_domain;       /* -M (later issue) */
+	const char *mx_domain;       /* -M */
 	enum sp_mx_policy mx_policy;
+	unsigned max_targets;        /* --max-targets, default 32 */
+	bool require_fcrdns;         /* --require-fcrdns */
 	const char *dns_server;      /* --dns-server ADDR[:PORT], split below */
 	char dns_addr[64];
 	unsigned dns_port;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "judge.h"
 
@@ -190,6 +192,60 @@ judge_responses(const struct sp_config *cfg, struct sp_target_verdict *v)
 	}
 }
 
+bool
+sp_cert_days(const smtpprobe_result *r, long *days)
+{
+	int64_t end = smtpprobe_result_cert_not_after(r);
+	int64_t left = end - (int64_t)time(NULL);
+
+	if (end == 0)
+		return false;
+	/* Floor, so a certificate a second past its end is -1 day, not 0. */
+	*days = (long)(left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
+	return true;
+}
+
+/* -D WARN[,CRIT] as check_smtp: fewer days left than CRIT, then WARN. */
+static void
+judge_cert(const struct sp_config *cfg, struct sp_target_verdict *v)
+{
+	time_t end = (time_t)smtpprobe_result_cert_not_after(v->r);
+	char date[32];
+	struct tm tm;
+	long days;
+
+	if (!cfg->cert_days_set || !sp_cert_days(v->r, &days))
+		return;
+	if (gmtime_r(&end, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(date, sizeof(date), "?");
+	if (days < 0)
+		raise_to(v, SP_CRITICAL, "certificate expired %ld days ago (%s)", -days, date);
+	else if (days < cfg->cert_crit_days)
+		raise_to(v, SP_CRITICAL, "certificate expires in %ld days (%s)", days, date);
+	else if (days < cfg->cert_warn_days)
+		raise_to(v, SP_WARNING, "certificate expires in %ld days (%s)", days, date);
+}
+
+/*
+ * --require-fcrdns: a receiving MTA trusts a sender whose address maps to a
+ * name that maps back to it, and whose greeting uses that name. Judged only
+ * where a server answered: without a connection there is no one to name.
+ */
+static void
+judge_rdns(const struct sp_config *cfg, struct sp_target_verdict *v)
+{
+	const smtpprobe_result *r = v->r;
+	const char *ptr = smtpprobe_result_ptr(r), *name = smtpprobe_result_banner_name(r);
+
+	if (!cfg->require_fcrdns || !smtpprobe_stage_ran(r, SMTPPROBE_STAGE_BANNER))
+		return;
+	if (smtpprobe_result_rdns(r) != SMTPPROBE_RDNS_CONFIRMED)
+		raise_to(v, SP_WARNING, "reverse DNS not confirmed: %s",
+			*smtpprobe_result_rdns_text(r) ? smtpprobe_result_rdns_text(r) : "not looked up");
+	else if (*name && strcasecmp(name, ptr) != 0)
+		raise_to(v, SP_WARNING, "banner names %s, reverse DNS %s", name, ptr);
+}
+
 static void
 judge_time(struct sp_target_verdict *v, const char *what, double secs,
 	const struct sp_range *w, bool wset, const struct sp_range *c, bool cset)
@@ -246,8 +302,17 @@ append_reply(char *buf, size_t len, const smtpprobe_result *r, const char *name,
 	append(buf, len, ", %s %d", name, smtpprobe_exchange_code(r, last));
 	if (*smtpprobe_exchange_enhanced(r, last))
 		append(buf, len, " %s", smtpprobe_exchange_enhanced(r, last));
-	if (count > 1)
+	if (count > 1 && st == SMTPPROBE_STAGE_RCPT)
 		append(buf, len, " x%zu", count);
+}
+
+/* "AUTH PLAIN": the exchanges of the auth stage are named by mechanism. */
+static const char *
+auth_label(const smtpprobe_result *r)
+{
+	size_t i = find_stage(r, SMTPPROBE_STAGE_AUTH, 0);
+
+	return i != (size_t)-1 ? smtpprobe_exchange_command(r, i) : "AUTH";
 }
 
 /* "220 ESMTP, EHLO 250, RCPT 250 2.1.5, 0.004s": what was checked. */
@@ -258,10 +323,18 @@ ok_summary(const smtpprobe_result *r, char *buf, size_t len)
 	const char *flavour = !strcmp(greet, "EHLO") ? " ESMTP" : !strcmp(greet, "HELO") ? " SMTP" :
 	    !strcmp(greet, "LHLO") ? " LMTP" : "";
 
+	const char *tls = smtpprobe_result_tls_version(r);
+	bool starttls = smtpprobe_stage_ran(r, SMTPPROBE_STAGE_STARTTLS);
+
 	buf[0] = '\0';
+	if (*tls && !starttls)
+		append(buf, len, "TLS %s, ", tls);
 	append(buf, len, "%d%s", smtpprobe_stage_code(r, SMTPPROBE_STAGE_BANNER), flavour);
 	if (*greet)
 		append(buf, len, ", %s %d", greet, smtpprobe_stage_code(r, SMTPPROBE_STAGE_EHLO));
+	if (*tls && starttls)
+		append(buf, len, ", STARTTLS %s", tls);
+	append_reply(buf, len, r, auth_label(r), SMTPPROBE_STAGE_AUTH);
 	append_reply(buf, len, r, "MAIL", SMTPPROBE_STAGE_MAIL);
 	append_reply(buf, len, r, "RCPT", SMTPPROBE_STAGE_RCPT);
 	/* The reply to the end of the message, not the 354 before it. */
@@ -284,10 +357,78 @@ judge_target(const struct sp_config *cfg, struct sp_target_verdict *v)
 		judge_expect(cfg, v);
 		judge_exts(cfg, v);
 		judge_responses(cfg, v);
+		judge_cert(cfg, v);
+		judge_rdns(cfg, v);
 	}
 	judge_thresholds(cfg, v);
 	if (v->state == SP_OK)
 		ok_summary(v->r, v->why, sizeof(v->why));
+}
+
+/* A domain whose MX lookup failed is one target that is not a host. */
+static bool
+domain_failed(const struct sp_report *rep)
+{
+	return rep->n == 1 && smtpprobe_result_mx_pref(rep->v[0].r) < 0;
+}
+
+static bool
+same_host(const smtpprobe_result *a, const smtpprobe_result *b)
+{
+	return strcmp(smtpprobe_result_host(a), smtpprobe_result_host(b)) == 0;
+}
+
+/* --mx-policy: worst of all, best of all, or worst of the best preference. */
+static enum sp_state
+mx_state(const struct sp_config *cfg, const struct sp_report *rep)
+{
+	enum sp_state st = rep->v[0].state;
+	int best = smtpprobe_result_mx_pref(rep->v[0].r); /* targets come sorted */
+
+	for (size_t i = 1; i < rep->n; i++) {
+		enum sp_state s = rep->v[i].state;
+
+		if (cfg->mx_policy == SP_MX_ANY)
+			st = rank(s) < rank(st) ? s : st;
+		else if (cfg->mx_policy == SP_MX_WORST || smtpprobe_result_mx_pref(rep->v[i].r) == best)
+			st = sp_worst(st, s);
+	}
+	return st;
+}
+
+/*
+ * "2 of 3 MX hosts OK; mx3.example.org[192.0.2.12]:25 connect timeout": a
+ * host is OK when every address of it is; the targets that are not follow,
+ * the worst first; when all are, the best host's summary.
+ */
+static void
+mx_summary(const smtpprobe_probe *p, struct sp_report *rep)
+{
+	static const enum sp_state order[] = { SP_CRITICAL, SP_WARNING, SP_UNKNOWN };
+	size_t hosts = 0, ok = 0;
+	char *buf = rep->summary;
+	size_t len = sizeof(rep->summary);
+
+	for (size_t i = 0; i < rep->n; i++) {
+		bool host_ok = true;
+		size_t j = i;
+
+		for (; j < rep->n && same_host(rep->v[i].r, rep->v[j].r); j++)
+			host_ok = host_ok && rep->v[j].state == SP_OK;
+		hosts++;
+		ok += host_ok;
+		i = j - 1;
+	}
+	buf[0] = '\0';
+	append(buf, len, "%zu of %zu MX host%s OK", ok, hosts, hosts == 1 ? "" : "s");
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++)
+		for (size_t i = 0; i < rep->n; i++)
+			if (rep->v[i].state == order[o])
+				append(buf, len, "; %s %s", rep->v[i].label, rep->v[i].why);
+	if (ok == hosts)
+		append(buf, len, "; %s %s", rep->v[0].label, rep->v[0].why);
+	if (*smtpprobe_probe_notes(p))
+		append(buf, len, "; %s", smtpprobe_probe_notes(p));
 }
 
 int
@@ -308,7 +449,12 @@ sp_judge(const struct sp_config *cfg, const smtpprobe_probe *p, struct sp_report
 		judge_target(cfg, &rep->v[i]);
 		rep->state = sp_worst(rep->state, rep->v[i].state);
 	}
-	snprintf(rep->summary, sizeof(rep->summary), "%s %s", rep->v[0].label, rep->v[0].why);
+	if (cfg->mx_domain == NULL || domain_failed(rep)) {
+		snprintf(rep->summary, sizeof(rep->summary), "%s %s", rep->v[0].label, rep->v[0].why);
+		return 0;
+	}
+	rep->state = mx_state(cfg, rep);
+	mx_summary(p, rep);
 	return 0;
 }
 

@@ -33,5 +33,8 @@ const char *sp_state_name(enum sp_state s);
 /* Whole time of a target, DNS included, in microseconds. */
 int64_t sp_total_usec(const smtpprobe_result *r);
 enum sp_state sp_worst(enum sp_state a, enum sp_state b);
+/* Whole days the certificate is still valid (negative once expired). @return
+ * false when no certificate was seen. */
+bool sp_cert_days(const smtpprobe_result *r, long *days);
 
 #endif

@@ -30,16 +30,10 @@ struct run {
 static const char *
 unsupported(const struct sp_config *cfg)
 {
-	if (cfg->starttls || cfg->tls || cfg->cert_days_set)
-		return "TLS (-S, -s, -D) is not supported by this build yet";
-	if (cfg->auth_mech != NULL || cfg->auth_user != NULL)
-		return "SMTP AUTH (-A, -U) is not supported by this build yet";
-	if (cfg->mx_domain != NULL)
-		return "MX checks (-M) are not supported by this build yet";
-	if (cfg->proxy != SP_PROXY_NONE)
-		return "the PROXY protocol (-r) is not supported by this build yet";
-	if (cfg->output == SP_OUTPUT_LLD)
-		return "--output lld needs -M, which this build does not support yet";
+	if (cfg->auth_mech != NULL && !cfg->tls && !cfg->starttls && !cfg->allow_plaintext_auth)
+		return "AUTH without TLS refused: use -S or -s, or --allow-plaintext-auth";
+	if (cfg->cert_days_set && !cfg->tls && !cfg->starttls)
+		return "-D needs TLS: add -S (STARTTLS) or -s (implicit TLS)";
 	return NULL;
 }
 
@@ -62,6 +56,66 @@ set_expectations(smtpprobe_opts *o, const struct sp_config *cfg)
 	return 0;
 }
 
+/* check_smtp's rule: SMTPS listens on 465 unless -p says otherwise. */
+static unsigned
+port_of(const struct sp_config *cfg)
+{
+	return cfg->port != 0 ? cfg->port : cfg->tls ? 465 : 25;
+}
+
+static smtpprobe_auth
+auth_mech(const char *name)
+{
+	if (name == NULL)
+		return SMTPPROBE_AUTH_NONE;
+	if (strcmp(name, "PLAIN") == 0)
+		return SMTPPROBE_AUTH_PLAIN;
+	if (strcmp(name, "LOGIN") == 0)
+		return SMTPPROBE_AUTH_LOGIN;
+	return SMTPPROBE_AUTH_CRAM_MD5;
+}
+
+static int
+set_security(smtpprobe_opts *o, const struct sp_config *cfg)
+{
+	smtpprobe_tls mode = cfg->tls ? SMTPPROBE_TLS_IMPLICIT :
+	    cfg->starttls ? SMTPPROBE_TLS_STARTTLS : SMTPPROBE_TLS_NONE;
+
+	if (smtpprobe_opts_set_tls(o, mode) == -1 ||
+	    smtpprobe_opts_set_tls_verify(o, !cfg->insecure) == -1 ||
+	    smtpprobe_opts_set_ca(o, cfg->ca_file, cfg->ca_path) == -1 ||
+	    smtpprobe_opts_set_sni(o, cfg->sni) == -1 ||
+	    smtpprobe_opts_set_tls_min(o, cfg->tls_min) == -1 ||
+	    smtpprobe_opts_set_proxy(o, cfg->proxy == SP_PROXY_V2 ? 2 : cfg->proxy == SP_PROXY_V1 ? 1 : 0) == -1)
+		return -1;
+	if (cfg->auth_mech == NULL)
+		return 0;
+	return smtpprobe_opts_set_auth(o, auth_mech(cfg->auth_mech), cfg->auth_user,
+		cfg->auth_pass != NULL ? cfg->auth_pass : "");
+}
+
+/*
+ * -H HOST, or -M DOMAIN (lld: its hosts and addresses only). Reverse DNS
+ * is looked up only where it is shown or judged (-v, json, --require-fcrdns):
+ * it costs no time on the dialog's path, but a slow reverse zone would hold
+ * the check's end.
+ */
+static int
+set_target(smtpprobe_opts *o, const struct sp_config *cfg)
+{
+	bool rdns = cfg->require_fcrdns || cfg->verbose > 0 || cfg->output == SP_OUTPUT_JSON;
+
+	if (cfg->mx_domain == NULL)
+		return smtpprobe_opts_set_host(o, cfg->host, port_of(cfg)) == -1 ||
+		    smtpprobe_opts_set_rdns(o, rdns) == -1 ? -1 : 0;
+	if (cfg->output == SP_OUTPUT_LLD)
+		rdns = false;
+	return smtpprobe_opts_set_mx(o, cfg->mx_domain, port_of(cfg)) == -1 ||
+	    smtpprobe_opts_set_max_targets(o, cfg->max_targets) == -1 ||
+	    smtpprobe_opts_set_resolve_only(o, cfg->output == SP_OUTPUT_LLD) == -1 ||
+	    smtpprobe_opts_set_rdns(o, rdns) == -1 ? -1 : 0;
+}
+
 static smtpprobe_opts *
 library_opts(const struct sp_config *cfg)
 {
@@ -69,7 +123,7 @@ library_opts(const struct sp_config *cfg)
 
 	if (o == NULL)
 		return NULL;
-	if (smtpprobe_opts_set_host(o, cfg->host, cfg->port) == -1 ||
+	if (set_target(o, cfg) == -1 ||
 	    smtpprobe_opts_set_family(o, cfg->family) == -1 ||
 	    (cfg->fqdn && smtpprobe_opts_set_helo_name(o, cfg->fqdn) == -1) ||
 	    smtpprobe_opts_set_lmtp(o, cfg->lmtp) == -1 ||
@@ -84,7 +138,8 @@ library_opts(const struct sp_config *cfg)
 	    smtpprobe_opts_set_quit_after(o, cfg->quit_after) == -1 ||
 	    set_expectations(o, cfg) == -1 ||
 	    smtpprobe_opts_set_timeout_ms(o, cfg->timeout_ms) == -1 ||
-	    (cfg->dns_server && smtpprobe_opts_set_dns_server(o, cfg->dns_addr, cfg->dns_port) == -1)) {
+	    (cfg->dns_server && smtpprobe_opts_set_dns_server(o, cfg->dns_addr, cfg->dns_port) == -1) ||
+	    set_security(o, cfg) == -1) {
 		smtpprobe_opts_free(o);
 		return NULL;
 	}
@@ -96,9 +151,22 @@ on_line(const smtpprobe_result *r, smtpprobe_dir dir, const char *line, size_t l
 	int64_t usec, void *arg)
 {
 	struct run *run = arg;
+	char *buf;
+	int n;
 
-	if (run->collect)
+	if (!run->collect)
+		return;
+	if (run->cfg->mx_domain == NULL || *smtpprobe_result_addr(r) == '\0') {
 		sp_transcript_add(&run->transcript, dir, line, len, usec);
+		return;
+	}
+	/* The dialogs run at once: each line says whose it is. */
+	if ((buf = malloc(len + 64)) == NULL)
+		return;
+	n = snprintf(buf, 64, "[%s] ", smtpprobe_result_addr(r));
+	memcpy(buf + n, line, len);
+	sp_transcript_add(&run->transcript, dir, buf, (size_t)n + len, usec);
+	free(buf);
 }
 
 static void
@@ -136,11 +204,13 @@ report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_tr
 		printf("SMTP UNKNOWN - out of memory\n");
 		return SP_UNKNOWN;
 	}
-	if (cfg->output == SP_OUTPUT_JSON)
+	state = rep.state;
+	if (cfg->output == SP_OUTPUT_LLD)
+		state = sp_output_lld(stdout, cfg, &rep, t);
+	else if (cfg->output == SP_OUTPUT_JSON)
 		sp_output_json(stdout, cfg, &rep, t);
 	else
 		sp_output_nagios(stdout, cfg, &rep, t);
-	state = rep.state;
 	sp_report_free(&rep);
 	return state;
 }

@@ -49,7 +49,7 @@ enum {
 	OPT_QUIT_AFTER, OPT_EXPECT_REPLY, OPT_REQUIRE_EXT, OPT_TRANSCRIPT,
 	OPT_OUTPUT, OPT_EXTRA_OPTS, OPT_SNI, OPT_INSECURE, OPT_CA_FILE,
 	OPT_CA_PATH, OPT_TLS_MIN, OPT_AUTHFILE, OPT_ALLOW_PLAINTEXT,
-	OPT_MX_POLICY, OPT_DNS_SERVER,
+	OPT_MX_POLICY, OPT_DNS_SERVER, OPT_MAX_TARGETS, OPT_REQUIRE_FCRDNS,
 };
 
 /* ':' first: getopt reports a missing argument as ':' and prints nothing. */
@@ -63,6 +63,8 @@ static const struct option long_options[] = {
 	{ "mx", required_argument, NULL, 'M' },
 	{ "mx-policy", required_argument, NULL, OPT_MX_POLICY },
 	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
+	{ "max-targets", required_argument, NULL, OPT_MAX_TARGETS },
+	{ "require-fcrdns", no_argument, NULL, OPT_REQUIRE_FCRDNS },
 	{ "expect", required_argument, NULL, 'e' },
 	{ "fqdn", required_argument, NULL, 'F' },
 	{ "lmtp", no_argument, NULL, 'L' },
@@ -454,6 +456,21 @@ opt_port(struct parser *ps, const char *arg)
 	if (parse_uint(arg, strlen(arg), 1, 65535, &v) < 0)
 		return fail(ps, "%s: \"%s\" is not a port (1-65535)", ps->name, arg);
 	ps->cfg->port = (unsigned)v;
+	return 0;
+}
+
+/* The library's own limit: more would be a port scan, not a check. */
+#define MAX_TARGETS_LIMIT 1024
+
+static int
+opt_max_targets(struct parser *ps, const char *arg)
+{
+	unsigned long v;
+
+	if (parse_uint(arg, strlen(arg), 1, MAX_TARGETS_LIMIT, &v) < 0)
+		return fail(ps, "%s: \"%s\" is not a number of targets (1-%d)", ps->name, arg,
+			MAX_TARGETS_LIMIT);
+	ps->cfg->max_targets = (unsigned)v;
 	return 0;
 }
 
@@ -900,6 +917,7 @@ opt_flag(struct sp_config *cfg, int c)
 	case 's': cfg->tls = true; break;
 	case OPT_INSECURE: cfg->insecure = true; break;
 	case OPT_ALLOW_PLAINTEXT: cfg->allow_plaintext_auth = true; break;
+	case OPT_REQUIRE_FCRDNS: cfg->require_fcrdns = true; break;
 	case 'v': if (cfg->verbose < INT_MAX) cfg->verbose++; break;
 	default: return false;
 	}
@@ -953,6 +971,7 @@ handle_option(struct parser *ps, int c, char *arg)
 	case 'p': return opt_port(ps, arg);
 	case OPT_MX_POLICY: return opt_mx_policy(ps, arg);
 	case OPT_DNS_SERVER: return opt_dns_server(ps, arg);
+	case OPT_MAX_TARGETS: return opt_max_targets(ps, arg);
 	case 'e': return opt_checked_str(ps, &cfg->expect, arg, NULL);
 	case 'F': return opt_checked_str(ps, &cfg->fqdn, arg, check_fqdn);
 	case 'f': return opt_checked_str(ps, &cfg->from, arg, check_from);
@@ -1259,6 +1278,8 @@ check_combination(struct parser *ps)
 		return fail(ps, "no host: give -H HOST or -M DOMAIN");
 	if (cfg->host != NULL && cfg->mx_domain != NULL)
 		return fail(ps, "give -H HOST or -M DOMAIN, not both");
+	if (cfg->output == SP_OUTPUT_LLD && cfg->mx_domain == NULL)
+		return fail(ps, "--output lld lists the MX hosts of -M DOMAIN: give -M");
 	if (cfg->starttls && cfg->tls)
 		return fail(ps, "-S/--starttls and -s/--tls exclude each other");
 	if (cfg->data && (cfg->from == NULL || cfg->rcpts.n == 0))
@@ -1277,6 +1298,7 @@ set_defaults(struct sp_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->family = SMTPPROBE_FAMILY_ANY;
 	cfg->mx_policy = SP_MX_WORST;
+	cfg->max_targets = 32;
 	cfg->quit_after = SMTPPROBE_STAGE_COUNT;
 	cfg->proxy = SP_PROXY_NONE;
 	cfg->timeout_ms = 10000;
@@ -1401,7 +1423,11 @@ sp_options_help(void)
 "Target:\n"
 "  -H, --hostname HOST      server name or IP address\n"
 "  -M, --mx DOMAIN          check every MX host of DOMAIN instead of -H\n"
-"      --mx-policy POLICY   worst (default), any or primary\n"
+"      --mx-policy POLICY   worst (default), any (OK if one target is OK)\n"
+"                           or primary (judged on the best preference only)\n"
+"      --max-targets N      with -M, check at most N addresses (default 32)\n"
+"      --require-fcrdns     WARNING unless the reverse DNS of the address is\n"
+"                           forward-confirmed and names the banner's host\n"
 "  -p, --port N             port (default 25, 465 with --tls)\n"
 "  -4, --use-ipv4           IPv4 addresses only\n"
 "  -6, --use-ipv6           IPv6 addresses only\n"
@@ -1459,7 +1485,8 @@ sp_options_help(void)
 "  -v, --verbose            a line per stage, then the transcript\n"
 "                           (repeatable)\n"
 "      --transcript FILE    write the dialog to FILE, secrets redacted\n"
-"      --output FORMAT      nagios (default), json or lld\n"
+"      --output FORMAT      nagios (default), json or lld (Zabbix discovery\n"
+"                           of the MX hosts and addresses of -M; no dialog)\n"
 "      --extra-opts[=[SECTION][@FILE]]  read options from an ini file\n"
 "                           (section check_smtp_probe; file from\n"
 "                           MP_CONFIG_FILE or /etc/nagios/plugins.ini...)\n"

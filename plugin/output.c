@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 
@@ -149,6 +150,24 @@ perf_one(FILE *out, const char *prefix, const char *name, int64_t usec,
 }
 
 static void
+cert_perf(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict *v,
+	const char *prefix)
+{
+	long days;
+
+	if (!sp_cert_days(v->r, &days))
+		return;
+	if (*prefix)
+		fprintf(out, " '%s:cert_days'=%ld", prefix, days);
+	else
+		fprintf(out, " cert_days=%ld", days);
+	if (cfg->cert_days_set)
+		fprintf(out, ";%d;%d;0", cfg->cert_warn_days, cfg->cert_crit_days);
+	else
+		fputs(";;;0", out);
+}
+
+static void
 perfdata(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict *v,
 	const char *prefix)
 {
@@ -160,6 +179,31 @@ perfdata(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict 
 				smtpprobe_stage_usec(v->r, (smtpprobe_stage)s),
 				&cfg->warn.stage[s], cfg->warn.stage_set[s],
 				&cfg->crit.stage[s], cfg->crit.stage_set[s]);
+	cert_perf(out, cfg, v, prefix);
+}
+
+static void
+long_tls(FILE *out, const smtpprobe_result *r)
+{
+	time_t end = (time_t)smtpprobe_result_cert_not_after(r);
+	char date[32] = "?";
+	struct tm tm;
+
+	if (!*smtpprobe_result_tls_version(r))
+		return;
+	fprintf(out, "  tls: %s %s\n", smtpprobe_result_tls_version(r), smtpprobe_result_tls_cipher(r));
+	if (end != 0 && gmtime_r(&end, &tm) != NULL)
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	fputs("  certificate: subject ", out);
+	puts_safe(out, smtpprobe_result_cert_subject(r));
+	fputs(", issuer ", out);
+	puts_safe(out, smtpprobe_result_cert_issuer(r));
+	fprintf(out, ", not after %s, SAN ", date);
+	puts_safe(out, smtpprobe_result_cert_sans(r));
+	fputc('\n', out);
+	fputs("  verification: ", out);
+	puts_safe(out, *smtpprobe_result_cert_error(r) ? smtpprobe_result_cert_error(r) : "ok");
+	fputc('\n', out);
 }
 
 static void
@@ -173,6 +217,7 @@ long_target(FILE *out, const struct sp_target_verdict *v)
 			fprintf(out, "  %-8s %.6fs %d\n", smtpprobe_stage_name((smtpprobe_stage)s),
 				smtpprobe_stage_usec(r, (smtpprobe_stage)s) / 1e6,
 				smtpprobe_stage_code(r, (smtpprobe_stage)s));
+	long_tls(out, r);
 	if (*smtpprobe_result_caps(r)) {
 		fputs("  capabilities: ", out);
 		puts_safe(out, smtpprobe_result_caps(r));
@@ -265,6 +310,32 @@ json_exchanges(FILE *out, const smtpprobe_result *r)
 }
 
 static void
+json_tls(FILE *out, const smtpprobe_result *r)
+{
+	long days;
+
+	if (!*smtpprobe_result_tls_version(r))
+		return;
+	fputs(",\"tls\":{\"version\":", out);
+	json_str(out, smtpprobe_result_tls_version(r));
+	fputs(",\"cipher\":", out);
+	json_str(out, smtpprobe_result_tls_cipher(r));
+	fputs(",\"subject\":", out);
+	json_str(out, smtpprobe_result_cert_subject(r));
+	fputs(",\"issuer\":", out);
+	json_str(out, smtpprobe_result_cert_issuer(r));
+	fputs(",\"sans\":", out);
+	json_str(out, smtpprobe_result_cert_sans(r));
+	fprintf(out, ",\"not_after\":%lld,\"verified\":%s,\"verify_error\":",
+		(long long)smtpprobe_result_cert_not_after(r),
+		*smtpprobe_result_cert_error(r) ? "false" : "true");
+	json_str(out, smtpprobe_result_cert_error(r));
+	fputc('}', out);
+	if (sp_cert_days(r, &days))
+		fprintf(out, ",\"cert_days\":%ld", days);
+}
+
+static void
 json_target(FILE *out, const struct sp_target_verdict *v)
 {
 	const smtpprobe_result *r = v->r;
@@ -291,6 +362,7 @@ json_target(FILE *out, const struct sp_target_verdict *v)
 	json_str(out, smtpprobe_result_queue_id(r));
 	fputs(",\"notes\":", out);
 	json_str(out, smtpprobe_result_notes(r));
+	json_tls(out, r);
 	fputc('}', out);
 }
 

@@ -137,10 +137,13 @@ def multiline(code, lines):
     return out
 
 
-def dialog(c, banner=None, ehlo=None, helo=None, pipelining=False):
+def dialog(c, banner=None, ehlo=None, helo=None, pipelining=False,
+           extra=None):
     """The default interaction: a banner, then sensible answers to
     EHLO/HELO/LHLO/MAIL/RCPT/DATA/RSET/NOOP/QUIT until QUIT or EOF.
-    ehlo/helo: a bytes reply, or a callable taking the connection."""
+    ehlo/helo: a bytes reply, or a callable taking the connection.
+    extra: {VERB: bytes reply or callable taking the connection} for other
+    verbs (STARTTLS, AUTH); a callable may raise Closed to end the dialog."""
     c.send(banner if banner is not None
            else b"220 " + HOSTNAME + b" ESMTP fakesmtp\r\n")
     while True:
@@ -161,6 +164,9 @@ def dialog(c, banner=None, ehlo=None, helo=None, pipelining=False):
             while c.readline() != b".":
                 pass
             c.send(b"250 2.0.0 Ok: queued as FAKE1234\r\n")
+        elif extra is not None and verb in extra:
+            r = extra[verb]
+            r(c) if callable(r) else c.send(r)
         elif verb in (b"RSET", b"NOOP"):
             c.send(b"250 2.0.0 Ok\r\n")
         elif verb == b"QUIT":
@@ -258,6 +264,53 @@ def sc_drip(c):
         time.sleep(0.5)
 
 
+# ----------------------------------------------------------------- TLS, AUTH
+
+def ehlo_with(*caps):
+    """An EHLO reply with PIPELINING and the given extra capabilities."""
+    return multiline(250, [HOSTNAME, b"SIZE 10240000", b"PIPELINING"]
+                     + list(caps) + [b"ENHANCEDSTATUSCODES", b"8BITMIME"])
+
+
+def sc_nostarttls(c):
+    """EHLO without STARTTLS (STARTTLS, if sent anyway, gets 502)."""
+    dialog(c, pipelining=True)
+
+
+def sc_starttls454(c):
+    """STARTTLS advertised, answered 454 (RFC 3207's temporary failure)."""
+    dialog(c, ehlo=ehlo_with(b"STARTTLS"), extra={
+        b"STARTTLS": b"454 4.7.0 TLS not available due to local problem\r\n"})
+
+
+def sc_starttls_inject(c):
+    """STARTTLS answered 220 with a forged reply in the SAME send(): bytes a
+    man in the middle would have injected before the handshake (the attack
+    of CVE-2011-0411 / curl's test980). Then it waits for the client to
+    give up."""
+    def inject(conn):
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.send(b"220 2.0.0 Ready to start TLS\r\n250 injected\r\n")
+        conn.drain()
+    dialog(c, ehlo=ehlo_with(b"STARTTLS"), extra={b"STARTTLS": inject})
+
+
+def sc_tls_garbage(c):
+    """For an implicit-TLS client: plain SMTP text (more than a TLS record
+    header) instead of a TLS ServerHello, sent at once on connect, then
+    silence until the client closes."""
+    c.send(b"220 " + HOSTNAME + b" ESMTP this is not TLS\r\n")
+    c.drain()
+
+
+def sc_auth454(c):
+    """No TLS; AUTH PLAIN LOGIN CRAM-MD5 advertised; every AUTH answered
+    454 (use --allow-plaintext-auth). A LOGIN/CRAM-MD5 exchange is cut short
+    by the 454 at its first step."""
+    dialog(c, ehlo=ehlo_with(b"AUTH PLAIN LOGIN CRAM-MD5"), extra={
+        b"AUTH": b"454 4.7.0 Temporary authentication failure\r\n"})
+
+
 SCENARIOS = {
     "normal": sc_normal,
     "pipelining": sc_pipelining,
@@ -272,6 +325,11 @@ SCENARIOS = {
     "close_mid_reply": sc_close_mid_reply,
     "silent": sc_silent,
     "drip": sc_drip,
+    "nostarttls": sc_nostarttls,
+    "starttls454": sc_starttls454,
+    "starttls_inject": sc_starttls_inject,
+    "tls_garbage": sc_tls_garbage,
+    "auth454": sc_auth454,
 }
 
 

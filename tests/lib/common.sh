@@ -153,18 +153,23 @@ else
 	T_TIME_FACTOR=${SP_TIME_FACTOR:-1}
 fi
 
-# The valgrind command put before $PLUGIN: valgrind on the real executable
-# behind libtool's wrapper script (libtool --mode=execute sets
-# LD_LIBRARY_PATH to the uninstalled library, and runs the binary itself).
+# The valgrind command that runs the plugin: valgrind on the real
+# executable behind libtool's wrapper script (plugin/.libs/NAME, with the
+# uninstalled library on LD_LIBRARY_PATH). Not `libtool --mode=execute`:
+# it splits arguments at newlines, and tests pass LF inside arguments.
 T_VG_CMD=()
 _t_vg_cmd() {
 	[ ${#T_VG_CMD[@]} -eq 0 ] || return 0
 	command -v valgrind >/dev/null 2>&1 || bail_out "SP_VALGRIND=1 but valgrind is not installed"
 	T_VG_LOGDIR=${SP_VALGRIND_LOGDIR:-$T_TMPDIR}
 	mkdir -p "$T_VG_LOGDIR" || bail_out "cannot create $T_VG_LOGDIR"
-	_lt=$(dirname "$PLUGIN")/../libtool
-	if [ -x "$_lt" ] && head -c 4096 "$PLUGIN" | grep -q 'libtool'; then
-		T_VG_CMD=("$_lt" --mode=execute)
+	_pdir=$(dirname "$PLUGIN")
+	T_VG_BIN=$PLUGIN
+	T_VG_CMD=(env)
+	if head -c 4096 "$PLUGIN" | grep -q 'libtool'; then
+		T_VG_BIN=$_pdir/.libs/$(basename "$PLUGIN")
+		[ -x "$T_VG_BIN" ] || bail_out "no real binary behind the libtool wrapper: $T_VG_BIN"
+		T_VG_CMD=(env "LD_LIBRARY_PATH=$(cd "$_pdir/../lib/.libs" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 	fi
 	T_VG_CMD+=(valgrind --tool=memcheck --error-exitcode=99
 		--leak-check=full --errors-for-leak-kinds=definite
@@ -186,7 +191,7 @@ run_plugin() {
 		_t_vg_cmd
 		RUN_VG=$T_VG_LOGDIR/vg.${T_NAME%.test}.$T_RUNS
 		timeout -k 5 $((60 * T_TIME_FACTOR)) "${T_VG_CMD[@]}" --log-file="$RUN_VG.%p" \
-			"$PLUGIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
+			"$T_VG_BIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
 	else
 		timeout -k 5 60 "$PLUGIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
 	fi

@@ -14,6 +14,30 @@
 #                       contains STRING (fixed string); 0 found, 1 timeout
 #   pf_can_run          0 if a private Postfix can run here (root, binaries)
 #
+# Extras for TLS, AUTH and PROXY tests (call before pf_start):
+#   pf_main_add 'name = value'...
+#                       lines appended to main.cf (e.g. smtpd_tls_cert_file)
+#   pf_listener NAME [name=value ...]
+#                       one more smtpd listener on 127.0.0.1:<free port>
+#                       with `-o name=value` overrides (values may contain
+#                       spaces and commas); its port is in PF_PORT_<NAME>
+#                       (NAME: letters, digits, _). Its log lines say
+#                       postfix/NAME/smtpd[PID] (syslog_name=postfix/NAME), so
+#                       they never count as sessions of the main listener.
+#   pf_tls CERT KEY     TLS on every listener (main.cf): the certificate and
+#                       key, smtpd_tls_security_level=may (STARTTLS offered)
+#   pf_dovecot_start USER PASS
+#                       a private Dovecot (SASL only, mechanisms PLAIN LOGIN
+#                       CRAM-MD5, one user); sets PF_SASL_SOCKET and adds the
+#                       main.cf lines that point Postfix's smtpd at it
+#                       (smtpd_sasl_type=dovecot); stopped on exit
+#   pf_dovecot_can_run  0 if /usr/sbin/dovecot and its users exist (PF_WHY)
+# Logs, for any listener:
+#   pf_log_mark_lines   PF_LOG_MARK = lines in the maillog now
+#   pf_log_wait ERE [SECONDS]
+#                       waits (bounded) until a maillog line after
+#                       PF_LOG_MARK matches ERE; PF_LOG_LINE is the first one
+#
 # How the instance is kept private (nothing under /etc/postfix or
 # /var/spool/postfix is read for configuration or written):
 #
@@ -51,6 +75,11 @@ PF_DIR=
 PF_CONF=
 PF_MAILDIR=
 PF_STARTED=
+PF_MAIN_EXTRA=()
+PF_LISTENERS=()      # master.cf lines of the extra listeners
+PF_SASL_SOCKET=
+DC_DIR=
+DC_PID=
 
 pf_can_run() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -156,6 +185,14 @@ smtpd_hard_error_limit = 200
 smtpd_client_connection_rate_limit = 0
 anvil_rate_time_unit = 60s
 MAINCF
+
+	if [ ${#PF_MAIN_EXTRA[@]} -gt 0 ]; then
+		printf '%s\n' '# added by the test (pf_main_add, pf_tls, pf_dovecot_start)' \
+			"${PF_MAIN_EXTRA[@]}" >>"$_c/main.cf"
+	fi
+	if [ ${#PF_LISTENERS[@]} -gt 0 ]; then
+		printf '%s\n' "${PF_LISTENERS[@]}" >>"$_c/master.cf"
+	fi
 
 	printf '%s\n' 'grey@example.test 450 4.7.1 greylisted, try again later' >"$_c/rcpt_access"
 	printf '%s\n' 'blocked@bad.example REJECT sender blocked by policy' >"$_c/sender_access"
@@ -288,6 +325,147 @@ pf_wait_session() {
 		PF_SESSION=$(grep 'postfix/smtpd\[[0-9]*\]: disconnect from' "$PF_DIR/maillog" 2>/dev/null |
 			sed -n "$((PF_MARK + 1))p")
 		[ -z "$PF_SESSION" ] || return 0
+		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# ------------------------------------------------------------------ extras
+
+pf_main_add() { PF_MAIN_EXTRA+=("$@"); }
+
+# pf_listener NAME [name=value ...]: see the top of this file.
+pf_listener() {
+	_ln=$1; shift
+	case $_ln in *[!A-Za-z0-9_]* | '') t_diag "pf_listener: bad name '$_ln'"; return 1 ;; esac
+	_lp=$(free_port) || { t_diag "no free port"; return 1; }
+	printf -v "PF_PORT_$_ln" '%s' "$_lp"
+	PF_LISTENERS+=("127.0.0.1:$_lp inet n - n - - smtpd")
+	PF_LISTENERS+=("  -o { syslog_name = postfix/$_ln }")
+	for _o in "$@"; do
+		PF_LISTENERS+=("  -o { ${_o%%=*} = ${_o#*=} }")
+	done
+}
+
+# pf_tls CERT KEY: see the top of this file.
+pf_tls() {
+	pf_main_add "smtpd_tls_cert_file = $1" "smtpd_tls_key_file = $2" \
+		"smtpd_tls_security_level = may" "smtpd_tls_loglevel = 1" \
+		"smtpd_tls_received_header = no" \
+		"smtpd_tls_session_cache_database =" "tls_random_source = dev:/dev/urandom"
+}
+
+# ------------------------------------------------------------------ dovecot
+
+pf_dovecot_can_run() {
+	if [ ! -x /usr/sbin/dovecot ]; then
+		PF_WHY="/usr/sbin/dovecot not installed (dovecot-core; tools/install-deps.sh)"
+		return 1
+	fi
+	if ! id -u dovecot >/dev/null 2>&1 || ! id -u dovenull >/dev/null 2>&1; then
+		PF_WHY="users dovecot/dovenull missing (dovecot-core not configured)"
+		return 1
+	fi
+	return 0
+}
+
+# pf_dovecot_start USER PASS: Dovecot as an authentication server only (no
+# protocols, no listeners but its auth socket), entirely inside the test's
+# temp dir: base_dir, state_dir, log, configuration and the passwd-file
+# (a {PLAIN} password, which CRAM-MD5 needs). It runs in the foreground (-F)
+# as a child of the test, so stopping it is stopping one pid.
+pf_dovecot_start() {
+	DC_DIR=$(t_tmp)/dovecot
+	mkdir -p "$DC_DIR/run" "$DC_DIR/state" || return 1
+	chmod 0755 "$(t_tmp)" "$DC_DIR" || return 1
+	PF_SASL_SOCKET=$DC_DIR/run/auth-postfix
+	printf '%s:{PLAIN}%s::::::\n' "$1" "$2" >"$DC_DIR/users"
+	chown root:dovecot "$DC_DIR/users" && chmod 0640 "$DC_DIR/users" || return 1
+	cat >"$DC_DIR/dovecot.conf" <<DCCONF
+# Private Dovecot for smtp-probe's AUTH tests (tests/lib/postfix.sh)
+protocols =
+base_dir = $DC_DIR/run
+state_dir = $DC_DIR/state
+instance_name = smtp-probe-test-$$
+log_path = $DC_DIR/dovecot.log
+info_log_path = $DC_DIR/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login cram-md5
+auth_verbose = yes
+auth_failure_delay = 0
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DC_DIR/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0666
+  }
+}
+service anvil {
+  unix_listener anvil {
+    mode = 0600
+  }
+}
+DCCONF
+	cleanup_add pf_dovecot_stop
+	/usr/sbin/dovecot -F -c "$DC_DIR/dovecot.conf" >"$DC_DIR/stderr" 2>&1 </dev/null &
+	DC_PID=$!
+	_deadline=$(( $(date +%s%N) + 10 * 1000000000 ))
+	until [ -S "$PF_SASL_SOCKET" ]; do
+		if ! kill -0 "$DC_PID" 2>/dev/null; then
+			t_diag "dovecot exited early:"
+			cat "$DC_DIR/stderr" "$DC_DIR/dovecot.log" 2>/dev/null | tail -n 20 | t_diag_stream
+			DC_PID=
+			return 1
+		fi
+		if [ "$(date +%s%N)" -ge "$_deadline" ]; then
+			t_diag "dovecot's auth socket did not appear within 10 s"
+			return 1
+		fi
+		sleep 0.05
+	done
+	pf_main_add "smtpd_sasl_auth_enable = yes" "smtpd_sasl_type = dovecot" \
+		"smtpd_sasl_path = $PF_SASL_SOCKET" "smtpd_tls_auth_only = yes" \
+		"broken_sasl_auth_clients = no"
+}
+
+# The pids of the processes the private Dovecot's master (DC_PID) started.
+_dc_kids() {
+	[ -n "$DC_PID" ] || return 0
+	pgrep -P "$DC_PID" 2>/dev/null
+	return 0
+}
+
+pf_dovecot_stop() {
+	[ -n "$DC_PID" ] || return 0
+	_kids=$(_dc_kids)
+	proc_stop "$DC_PID"
+	# the master stops its children; kill by pid any it left behind
+	for _k in $_kids; do
+		kill -0 "$_k" 2>/dev/null && proc_stop "$_k"
+	done
+	DC_PID=
+}
+
+# ------------------------------------------------------------------ logs
+
+pf_log_mark_lines() {
+	PF_LOG_MARK=$(wc -l <"$PF_DIR/maillog" 2>/dev/null || echo 0)
+	PF_LOG_MARK=${PF_LOG_MARK// /}
+}
+
+pf_log_wait() {
+	_deadline=$(( $(date +%s%N) + ${2:-5} * 1000000000 ))
+	while :; do
+		PF_LOG_LINE=$(tail -n +"$((PF_LOG_MARK + 1))" "$PF_DIR/maillog" 2>/dev/null |
+			grep -E -m 1 -- "$1")
+		[ -z "$PF_LOG_LINE" ] || return 0
 		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
 		sleep 0.05
 	done

@@ -1,0 +1,196 @@
+/*
+ * tls.c - OpenSSL contexts, certificate verification and facts.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+
+static void
+ossl_err(char *err, size_t errlen, const char *what)
+{
+	char reason[160];
+
+	sp_tls_reason(ERR_get_error(), reason, sizeof(reason));
+	snprintf(err, errlen, "%s: %s", what, reason);
+	ERR_clear_error();
+}
+
+void
+sp_tls_reason(unsigned long e, char *buf, size_t len)
+{
+	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(buf, len, "%s", r != NULL ? r : "unknown error");
+}
+
+SSL_CTX *
+sp_tls_ctx_new(const smtpprobe_opts *o, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int ok;
+
+	if (ctx == NULL) {
+		ossl_err(err, errlen, "TLS context");
+		return NULL;
+	}
+	if (o->ca_file != NULL || o->ca_dir != NULL)
+		ok = SSL_CTX_load_verify_locations(ctx, o->ca_file, o->ca_dir);
+	else
+		ok = SSL_CTX_set_default_verify_paths(ctx);
+	if (!ok) {
+		ossl_err(err, errlen, "cannot load trust anchors");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (o->tls_min != 0 && !SSL_CTX_set_min_proto_version(ctx, o->tls_min)) {
+		ossl_err(err, errlen, "--tls-min");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* With verification off the chain is still checked, for the report. */
+	SSL_CTX_set_verify(ctx, o->tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+void
+sp_tls_ctx_free(SSL_CTX *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+SSL *
+sp_tls_new(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	bool literal = inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+	SSL *ssl = SSL_new(ctx);
+
+	if (ssl == NULL) {
+		ossl_err(err, errlen, "TLS session");
+		return NULL;
+	}
+	/* RFC 6066: SNI carries host names only, never address literals. */
+	if (literal ? !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) :
+	    (!SSL_set_tlsext_host_name(ssl, name) || !SSL_set1_host(ssl, name))) {
+		ossl_err(err, errlen, "TLS peer name");
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+bool
+sp_tls_verified(SSL *ssl, char *why, size_t len)
+{
+	long v = SSL_get_verify_result(ssl);
+
+	if (SSL_get0_peer_certificate(ssl) == NULL) {
+		snprintf(why, len, "no certificate presented");
+		return false;
+	}
+	if (v == X509_V_OK)
+		return true;
+	snprintf(why, len, "%s", X509_verify_cert_error_string(v));
+	return false;
+}
+
+static void
+name_line(X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int got = 0;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return;
+	/* One line, RFC 2253 order reversed as people read it: "CN=x, O=y". */
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+		got = BIO_read(b, buf, (int)len - 1);
+	buf[got > 0 ? got : 0] = '\0';
+	BIO_free(b);
+}
+
+static void
+append(char *buf, size_t len, const char *kind, const char *val, size_t vlen)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s%s:%.*s", used ? " " : "", kind, (int)vlen, val);
+}
+
+static void
+sans_line(X509 *cert, char *buf, size_t len)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	char ip[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const unsigned char *d;
+		int n;
+
+		if (g->type == GEN_DNS) {
+			d = ASN1_STRING_get0_data(g->d.dNSName);
+			append(buf, len, "DNS", (const char *)d, (size_t)ASN1_STRING_length(g->d.dNSName));
+		} else if (g->type == GEN_IPADD) {
+			d = ASN1_STRING_get0_data(g->d.iPAddress);
+			n = ASN1_STRING_length(g->d.iPAddress);
+			if (inet_ntop(n == 16 ? AF_INET6 : AF_INET, d, ip, sizeof(ip)) != NULL && (n == 4 || n == 16))
+				append(buf, len, "IP", ip, strlen(ip));
+		}
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+static int64_t
+not_after(X509 *cert)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+int
+sp_tls_facts(SSL *ssl, struct smtpprobe_result *r)
+{
+	struct sp_tls_facts *f = r->tls;
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+
+	if (f == NULL && (f = r->tls = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	snprintf(f->version, sizeof(f->version), "%s", SSL_get_version(ssl));
+	snprintf(f->cipher, sizeof(f->cipher), "%s", SSL_get_cipher_name(ssl));
+	if (!sp_tls_verified(ssl, f->error, sizeof(f->error)) && f->error[0] == '\0')
+		snprintf(f->error, sizeof(f->error), "not verified");
+	if (cert == NULL)
+		return 0;
+	name_line(X509_get_subject_name(cert), f->subject, sizeof(f->subject));
+	name_line(X509_get_issuer_name(cert), f->issuer, sizeof(f->issuer));
+	sans_line(cert, f->sans, sizeof(f->sans));
+	f->not_after = not_after(cert);
+	return 0;
+}
+
+void
+sp_tls_hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen,
+	unsigned char out[16])
+{
+	unsigned int len = 16;
+
+	if (HMAC(EVP_md5(), key, (int)keylen, msg, msglen, out, &len) == NULL)
+		memset(out, 0, 16);
+}
