@@ -436,6 +436,7 @@ sp_judge(const struct sp_config *cfg, const smtpprobe_probe *p, struct sp_report
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->n = smtpprobe_probe_count(p);
+	rep->notes = smtpprobe_probe_notes(p);
 	if (rep->n == 0) {
 		rep->state = SP_UNKNOWN;
 		snprintf(rep->summary, sizeof(rep->summary), "no result (internal error)");

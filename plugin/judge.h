@@ -24,6 +24,7 @@ struct sp_report {
 	size_t n;
 	struct sp_target_verdict *v;
 	char summary[SP_WHY_MAX + 400]; /* status line text after "SMTP STATE - " */
+	const char *notes;     /* the probe's own notes (owned by the probe) */
 };
 
 /* @return 0, or -1 when out of memory. */

@@ -206,12 +206,32 @@ long_tls(FILE *out, const smtpprobe_result *r)
 	fputc('\n', out);
 }
 
+/* MX preference, reverse DNS and the greeting's name: who the server is. */
+static void
+long_names(FILE *out, const smtpprobe_result *r)
+{
+	if (smtpprobe_result_mx_pref(r) >= 0)
+		fprintf(out, "  mx       preference %d\n", smtpprobe_result_mx_pref(r));
+	if (*smtpprobe_result_rdns_text(r)) {
+		fputs("  rdns     ", out);
+		puts_safe(out, smtpprobe_result_rdns_text(r));
+		fputc('\n', out);
+	}
+	if (*smtpprobe_result_banner_name(r)) {
+		fputs("  greets  as ", out);
+		puts_safe(out, smtpprobe_result_banner_name(r));
+		fputc('\n', out);
+	}
+}
+
 static void
 long_target(FILE *out, const struct sp_target_verdict *v)
 {
 	const smtpprobe_result *r = v->r;
 
-	fprintf(out, "%s: %s\n", v->label, sp_state_name(v->state));
+	fputs(v->label, out);
+	fprintf(out, ": %s\n", sp_state_name(v->state));
+	long_names(out, r);
 	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++)
 		if (smtpprobe_stage_ran(r, (smtpprobe_stage)s))
 			fprintf(out, "  %-8s %.6fs %d\n", smtpprobe_stage_name((smtpprobe_stage)s),
@@ -335,6 +355,33 @@ json_tls(FILE *out, const smtpprobe_result *r)
 		fprintf(out, ",\"cert_days\":%ld", days);
 }
 
+/* "mx"/"pref" null outside an MX check; "ptr" null when not looked up. */
+static void
+json_names(FILE *out, const smtpprobe_result *r)
+{
+	int pref = smtpprobe_result_mx_pref(r);
+	smtpprobe_rdns rdns = smtpprobe_result_rdns(r);
+
+	fputs(",\"mx\":", out);
+	if (pref >= 0)
+		json_str(out, smtpprobe_result_host(r));
+	else
+		fputs("null", out);
+	if (pref >= 0)
+		fprintf(out, ",\"pref\":%d", pref);
+	else
+		fputs(",\"pref\":null", out);
+	fputs(",\"ptr\":", out);
+	if (rdns == SMTPPROBE_RDNS_NONE)
+		fputs("null", out);
+	else
+		json_str(out, smtpprobe_result_ptr(r));
+	fprintf(out, ",\"rdns\":\"%s\",\"rdns_text\":", smtpprobe_rdns_name(rdns));
+	json_str(out, smtpprobe_result_rdns_text(r));
+	fputs(",\"banner_name\":", out);
+	json_str(out, smtpprobe_result_banner_name(r));
+}
+
 static void
 json_target(FILE *out, const struct sp_target_verdict *v)
 {
@@ -363,6 +410,7 @@ json_target(FILE *out, const struct sp_target_verdict *v)
 	fputs(",\"notes\":", out);
 	json_str(out, smtpprobe_result_notes(r));
 	json_tls(out, r);
+	json_names(out, r);
 	fputc('}', out);
 }
 
@@ -373,6 +421,12 @@ sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *r
 	fprintf(out, "{\"state\":\"%s\",\"exit_code\":%d,\"summary\":",
 		sp_state_name(rep->state), (int)rep->state);
 	json_str(out, rep->summary);
+	if (cfg->mx_domain != NULL) {
+		fputs(",\"domain\":", out);
+		json_str(out, cfg->mx_domain);
+	}
+	fputs(",\"notes\":", out);
+	json_str(out, rep->notes != NULL ? rep->notes : "");
 	fputs(",\"targets\":[", out);
 	for (size_t i = 0; i < rep->n; i++) {
 		if (i)
@@ -388,4 +442,34 @@ sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *r
 		free(s);
 	}
 	fputs("}\n", out);
+}
+
+/*
+ * Zabbix low-level discovery: a row per address of each MX host, and a row
+ * with an empty {#ADDR} for a host without one, so that its item exists
+ * and fails. When the domain as a whole failed (NXDOMAIN, null MX) there
+ * is nothing to discover: the status line goes out instead, which Zabbix
+ * shows as the discovery rule's error, and no host is dropped because of a
+ * passing DNS failure.
+ */
+enum sp_state
+sp_output_lld(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
+	const struct sp_transcript *t)
+{
+	if (rep->n == 0 || smtpprobe_result_mx_pref(rep->v[0].r) < 0) {
+		sp_output_nagios(out, cfg, rep, t);
+		return rep->state;
+	}
+	fputs("{\"data\":[", out);
+	for (size_t i = 0; i < rep->n; i++) {
+		const smtpprobe_result *r = rep->v[i].r;
+
+		fputs(i ? ",{\"{#MX}\":" : "{\"{#MX}\":", out);
+		json_str(out, smtpprobe_result_host(r));
+		fprintf(out, ",\"{#PREF}\":\"%d\",\"{#ADDR}\":", smtpprobe_result_mx_pref(r));
+		json_str(out, smtpprobe_result_addr(r));
+		fprintf(out, ",\"{#PORT}\":\"%u\"}", smtpprobe_result_port(r));
+	}
+	fputs("]}\n", out);
+	return SP_OK;
 }

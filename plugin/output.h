@@ -24,5 +24,8 @@ void sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_re
 	const struct sp_transcript *t);
 void sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t);
+/* Zabbix LLD of the MX hosts and addresses; @return the exit state. */
+enum sp_state sp_output_lld(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
+	const struct sp_transcript *t);
 
 #endif

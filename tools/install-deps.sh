@@ -14,7 +14,7 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libudns-dev libcmocka-dev
 postfix dnsmasq-base monitoring-plugins-standard swaks valgrind
-python3 openssl time iproute2"
+python3 openssl time iproute2 dovecot-core"
 
 export DEBIAN_FRONTEND=noninteractive
 

@@ -254,6 +254,16 @@ def sc_silent(c):
     c.drain()
 
 
+BANNER_DELAY = 1.0
+
+
+def sc_slowbanner(c):
+    """A normal server that thinks for --banner-delay seconds (default 1)
+    before its banner, as a loaded or tarpitting MTA does."""
+    time.sleep(BANNER_DELAY)
+    dialog(c)
+
+
 def sc_drip(c):
     """'220 aaaa...' one byte every 0.5 s, forever: an inactivity timeout
     never fires, only an overall deadline does."""
@@ -325,6 +335,7 @@ SCENARIOS = {
     "close_mid_reply": sc_close_mid_reply,
     "silent": sc_silent,
     "drip": sc_drip,
+    "slowbanner": sc_slowbanner,
     "nostarttls": sc_nostarttls,
     "starttls454": sc_starttls454,
     "starttls_inject": sc_starttls_inject,
@@ -360,7 +371,16 @@ def main():
     ap.add_argument("--ready-file")
     ap.add_argument("--log")
     ap.add_argument("--list", action="store_true", help="list scenarios")
+    ap.add_argument("--hostname", help="name in the banner and EHLO reply "
+                    "(default fake.example)")
+    ap.add_argument("--banner-delay", type=float, default=1.0,
+                    help="seconds slowbanner waits before its banner")
     args = ap.parse_args()
+
+    global HOSTNAME, BANNER_DELAY
+    if args.hostname:
+        HOSTNAME = args.hostname.encode()
+    BANNER_DELAY = args.banner_delay
 
     if args.list:
         print("\n".join(sorted(SCENARIOS)))
