@@ -64,6 +64,7 @@ struct smtpprobe_opts {
 	char *mx_domain;     /* set instead of host: check every MX host of it */
 	unsigned max_targets; /* MX: addresses checked at most */
 	bool rdns;           /* look up PTR and confirm it forward, per address */
+	unsigned rdns_grace_ms; /* its time after the last dialog; 0: the deadline */
 	bool resolve_only;   /* MX: find hosts and addresses, dial nothing */
 };
 

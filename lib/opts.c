@@ -220,9 +220,10 @@ smtpprobe_opts_set_max_targets(smtpprobe_opts *o, unsigned n)
 }
 
 int
-smtpprobe_opts_set_rdns(smtpprobe_opts *o, bool on)
+smtpprobe_opts_set_rdns(smtpprobe_opts *o, bool on, unsigned grace_ms)
 {
 	o->rdns = on;
+	o->rdns_grace_ms = grace_ms;
 	return 0;
 }
 

@@ -61,6 +61,7 @@ struct smtpprobe_probe {
 	void *arg;
 	int64_t t0;
 	struct event *deadline, *finish_ev;
+	struct event *rdns_timer;   /* reverse DNS's grace after the dialogs */
 	struct sp_resolver *rs;
 	struct sp_query *query;     /* the -H address lookup or the MX lookup */
 	int64_t dns_start, dns_usec;
@@ -70,7 +71,7 @@ struct smtpprobe_probe {
 	struct target **targets;
 	size_t ntargets, maxtargets;
 	char notes[SP_NOTES_MAX];
-	bool timed_out, stopping, done, freeing;
+	bool timed_out, stopping, rdns_expired, done, freeing;
 };
 
 static void target_dial(struct target *t);
@@ -142,28 +143,47 @@ resolver(struct smtpprobe_probe *p)
 /* ------------------------------------------------------------ completion */
 
 static bool
-target_busy(const struct target *t)
+dialogs_ended(const struct smtpprobe_probe *p)
 {
-	return t->dialog != NULL || t->rdns != NULL;
+	if (p->query != NULL || p->next_host < p->nhosts)
+		return false;
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i]->dialog != NULL)
+			return false;
+	return true;
+}
+
+static bool
+rdns_running(const struct smtpprobe_probe *p)
+{
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i]->rdns != NULL)
+			return true;
+	return false;
 }
 
 static bool
 all_ended(const struct smtpprobe_probe *p)
 {
-	if (p->query != NULL || p->next_host < p->nhosts)
-		return false;
-	for (size_t i = 0; i < p->ntargets; i++)
-		if (target_busy(p->targets[i]))
-			return false;
-	return true;
+	return dialogs_ended(p) && !rdns_running(p);
 }
 
-/* The done callback always comes from the loop, never from inside a call. */
+/*
+ * The done callback always comes from the loop, never from inside a call.
+ * When only reverse DNS is left, it gets its grace and no more.
+ */
 static void
 maybe_finish(struct smtpprobe_probe *p)
 {
-	if (!p->done && all_ended(p))
+	unsigned ms = p->opts->rdns_grace_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (p->done || !dialogs_ended(p))
+		return;
+	if (!rdns_running(p))
 		event_active(p->finish_ev, 0, 0);
+	else if (ms > 0 && !p->rdns_expired && !evtimer_pending(p->rdns_timer, NULL))
+		evtimer_add(p->rdns_timer, &tv);
 }
 
 static void
@@ -173,6 +193,7 @@ complete(struct smtpprobe_probe *p)
 		return;
 	p->done = true;
 	event_del(p->deadline);
+	event_del(p->rdns_timer);
 	if (p->skipped_addrs > 0 || p->skipped_hosts > 0)
 		probe_note(p, "target limit %u reached: %zu address%s and %zu MX host%s not checked",
 			p->opts->max_targets, p->skipped_addrs, p->skipped_addrs == 1 ? "" : "es",
@@ -199,14 +220,24 @@ finish_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------ targets */
 
-/* A fresh result for the target, carrying what the probe learnt so far. */
+/*
+ * A fresh result for the target, carrying what the probe learnt so far.
+ * Out of memory, the old one says so: its outcome was about another attempt.
+ */
 static int
 target_reset(struct target *t)
 {
 	struct smtpprobe_result *r = sp_result_new(t->host, port_of(t->p->opts));
 
-	if (r == NULL)
+	if (r == NULL) {
+		if (t->result != NULL) {
+			t->result->status = SMTPPROBE_OK;
+			sp_result_fail(t->result, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1,
+				"out of memory");
+			t->result->end = elapsed(t->p);
+		}
 		return -1;
+	}
 	sp_result_free(t->result);
 	t->result = r;
 	r->mx_pref = t->pref;
@@ -261,6 +292,9 @@ target_fail(struct target *t, smtpprobe_status st, smtpprobe_stage stage, const 
 	va_end(ap);
 	sp_result_fail(t->result, st, stage, -1, "%s", reason);
 	t->result->end = elapsed(t->p);
+	/* Not dialled: its time is the DNS stage alone, not counted twice. */
+	if (!t->result->stages[SMTPPROBE_STAGE_CONNECT].ran)
+		t->result->start = t->result->end;
 }
 
 static void
@@ -321,9 +355,12 @@ rdns_done(void *arg, smtpprobe_rdns state, const char *ptr, const char *text)
 
 	t->rdns = NULL;
 	if (state == SMTPPROBE_RDNS_NONE) {
-		/* Cancelled: by the deadline (say so), or for the next address. */
+		/* Cancelled: by the deadline or the grace (say so), or for the next address. */
 		if (t->p->timed_out)
 			snprintf(r->rdns_text, sizeof(r->rdns_text), "reverse DNS unfinished at the deadline");
+		else if (t->p->rdns_expired)
+			snprintf(r->rdns_text, sizeof(r->rdns_text),
+				"reverse DNS unfinished %ums after the dialog", t->p->opts->rdns_grace_ms);
 	} else {
 		r->rdns = state;
 		snprintf(r->ptr, sizeof(r->ptr), "%s", ptr);
@@ -382,7 +419,8 @@ target_dial(struct target *t)
 	/* The old address's lookup reports into the old result: end it first. */
 	if (t->rdns != NULL)
 		sp_rdns_cancel(t->rdns);
-	if (target_reset(t) == -1) {
+	/* A second address (-H fallback) starts a result of its own. */
+	if (t->next_addr > 1 && target_reset(t) == -1) {
 		maybe_finish(p);
 		return;
 	}
@@ -521,7 +559,7 @@ host_targets(struct smtpprobe_probe *p, const struct mxhost *h)
 		t->addrs.a[0] = h->addrs.a[i];
 		if (p->opts->resolve_only) {
 			addr_text(&t->addrs.a[0], t->result->addr, sizeof(t->result->addr));
-			t->result->end = elapsed(p);
+			t->result->start = t->result->end = elapsed(p);
 		} else if (p->timed_out || p->stopping) {
 			addr_text(&t->addrs.a[0], t->result->addr, sizeof(t->result->addr));
 			target_fail(t, p->stopping ? SMTPPROBE_CANCELLED : SMTPPROBE_E_TIMEOUT,
@@ -675,6 +713,18 @@ stop_all(struct smtpprobe_probe *p, smtpprobe_status why)
 }
 
 static void
+rdns_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpprobe_probe *p = arg;
+
+	p->rdns_expired = true;
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i]->rdns != NULL)
+			sp_rdns_cancel(p->targets[i]->rdns);
+	maybe_finish(p);
+}
+
+static void
 deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smtpprobe_probe *p = arg;
@@ -710,10 +760,11 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	p->targets = calloc(p->maxtargets, sizeof(*p->targets));
 	p->deadline = evtimer_new(base, deadline_cb, p);
 	p->finish_ev = event_new(base, -1, 0, finish_cb, p);
+	p->rdns_timer = evtimer_new(base, rdns_grace_cb, p);
 	tv.tv_sec = opts->timeout_ms / 1000;
 	tv.tv_usec = (opts->timeout_ms % 1000) * 1000;
 	if (p->opts == NULL || p->targets == NULL || p->deadline == NULL ||
-	    p->finish_ev == NULL || evtimer_add(p->deadline, &tv) == -1) {
+	    p->finish_ev == NULL || p->rdns_timer == NULL || evtimer_add(p->deadline, &tv) == -1) {
 		p->done = true; /* no callback for a probe that never started */
 		smtpprobe_probe_free(p);
 		errno = ENOMEM;
@@ -761,6 +812,8 @@ smtpprobe_probe_free(smtpprobe_probe *p)
 		event_free(p->deadline);
 	if (p->finish_ev != NULL)
 		event_free(p->finish_ev);
+	if (p->rdns_timer != NULL)
+		event_free(p->rdns_timer);
 	smtpprobe_opts_free(p->opts);
 	free(p);
 }

@@ -181,9 +181,11 @@ SMTPPROBE_API int smtpprobe_opts_set_max_targets(smtpprobe_opts *opts, unsigned 
 /**
  * Look up the reverse DNS of each address dialled (PTR, then the PTR name
  * forward, which must give the address back), alongside the dialog. Off by
- * default: it costs lookups, though no time on the dialog's path.
+ * default. It takes no time from the dialogs; once they have all ended,
+ * lookups still running get at most @p grace_ms more (0: until the
+ * deadline), then end as SMTPPROBE_RDNS_NONE, "unfinished".
  */
-SMTPPROBE_API int smtpprobe_opts_set_rdns(smtpprobe_opts *opts, bool on);
+SMTPPROBE_API int smtpprobe_opts_set_rdns(smtpprobe_opts *opts, bool on, unsigned grace_ms);
 /** MX probes only: find the hosts and addresses, dial nothing (discovery). */
 SMTPPROBE_API int smtpprobe_opts_set_resolve_only(smtpprobe_opts *opts, bool on);
 /** Path of the hosts file consulted before DNS (default /etc/hosts; NULL or "" to skip). */

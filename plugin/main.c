@@ -94,26 +94,29 @@ set_security(smtpprobe_opts *o, const struct sp_config *cfg)
 		cfg->auth_pass != NULL ? cfg->auth_pass : "");
 }
 
+/* What reverse DNS may add to a check whose dialogs are done, when only shown. */
+#define RDNS_SHOWN_GRACE_MS 500
+
 /*
  * -H HOST, or -M DOMAIN (lld: its hosts and addresses only). Reverse DNS
- * is looked up only where it is shown or judged (-v, json, --require-fcrdns):
- * it costs no time on the dialog's path, but a slow reverse zone would hold
- * the check's end.
+ * is looked up only where it is shown or judged (-v, json, --require-fcrdns).
+ * It runs beside the dialogs; a slow reverse zone may hold the end of the
+ * check only when it is judged (until the deadline), else half a second.
  */
 static int
 set_target(smtpprobe_opts *o, const struct sp_config *cfg)
 {
-	bool rdns = cfg->require_fcrdns || cfg->verbose > 0 || cfg->output == SP_OUTPUT_JSON;
+	bool rdns = (cfg->require_fcrdns || cfg->verbose > 0 || cfg->output == SP_OUTPUT_JSON) &&
+	    cfg->output != SP_OUTPUT_LLD;
+	unsigned grace = cfg->require_fcrdns ? 0 : RDNS_SHOWN_GRACE_MS;
 
+	if (smtpprobe_opts_set_rdns(o, rdns, grace) == -1)
+		return -1;
 	if (cfg->mx_domain == NULL)
-		return smtpprobe_opts_set_host(o, cfg->host, port_of(cfg)) == -1 ||
-		    smtpprobe_opts_set_rdns(o, rdns) == -1 ? -1 : 0;
-	if (cfg->output == SP_OUTPUT_LLD)
-		rdns = false;
+		return smtpprobe_opts_set_host(o, cfg->host, port_of(cfg));
 	return smtpprobe_opts_set_mx(o, cfg->mx_domain, port_of(cfg)) == -1 ||
 	    smtpprobe_opts_set_max_targets(o, cfg->max_targets) == -1 ||
-	    smtpprobe_opts_set_resolve_only(o, cfg->output == SP_OUTPUT_LLD) == -1 ||
-	    smtpprobe_opts_set_rdns(o, rdns) == -1 ? -1 : 0;
+	    smtpprobe_opts_set_resolve_only(o, cfg->output == SP_OUTPUT_LLD) == -1 ? -1 : 0;
 }
 
 static smtpprobe_opts *

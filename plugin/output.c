@@ -218,7 +218,7 @@ long_names(FILE *out, const smtpprobe_result *r)
 		fputc('\n', out);
 	}
 	if (*smtpprobe_result_banner_name(r)) {
-		fputs("  greets  as ", out);
+		fputs("  greets   as ", out);
 		puts_safe(out, smtpprobe_result_banner_name(r));
 		fputc('\n', out);
 	}

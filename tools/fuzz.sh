@@ -17,7 +17,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 src=$PWD
-build=${FUZZ_BUILDDIR:-$src}
+build=$(cd "${FUZZ_BUILDDIR:-$src}" && pwd) # absolute: fuzz_options chdir()s
 secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 nicelvl=${FUZZ_NICE:-0}
@@ -28,7 +28,7 @@ names=${*:-$all}
 
 echo "======== fuzz: make fuzz ========"
 out=$(make -C "$build" fuzz 2>&1) || { printf '%s\n' "$out"; echo "fuzz: make fuzz failed" >&2; exit 1; }
-printf '%s\n' "$out" | grep -v '^make\[' || true
+printf '%s\n' "$out" | grep -v '^make' || true
 if printf '%s\n' "$out" | grep -q 'make fuzz: SKIPPED'; then
 	[ "${FUZZ_SKIP_OK:-}" = 1 ] && exit 0
 	echo "fuzz: FAILED: no clang with libFuzzer (set FUZZ_SKIP_OK=1 to allow)" >&2
@@ -36,11 +36,11 @@ if printf '%s\n' "$out" | grep -q 'make fuzz: SKIPPED'; then
 fi
 
 if [ -n "${FUZZ_OUT:-}" ]; then
-	work=$FUZZ_OUT
+	mkdir -p "$FUZZ_OUT"
+	work=$(cd "$FUZZ_OUT" && pwd)
 	keep=1
-	mkdir -p "$work"
 else
-	work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-probe-fuzz.XXXXXX")
+	work=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/smtp-probe-fuzz.XXXXXX")" && pwd)
 	keep=0
 fi
 

@@ -7,6 +7,8 @@
 # costs a few dpkg-query calls. Postfix is preseeded to "No configuration":
 # the test suite runs its own private Postfix instance (tests/lib/postfix.sh)
 # and the machine's mail setup is never configured or started by this script.
+# dovecot-core is there for its SASL server only: tests/lib/postfix.sh runs a
+# private Dovecot from the test's temp dir (pf_dovecot_start) for auth.test.
 #
 # Usage: tools/install-deps.sh        (as root, or as a user with sudo)
 set -eu
@@ -14,7 +16,8 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libudns-dev libcmocka-dev
 postfix dnsmasq-base monitoring-plugins-standard swaks valgrind
-python3 openssl time iproute2 dovecot-core"
+python3 openssl time iproute2 dovecot-core
+clang libclang-rt-14-dev"
 
 export DEBIAN_FRONTEND=noninteractive
 

@@ -14,7 +14,8 @@
 #                      build, so --enable-werror means the same warnings)
 #   SANITIZE_KEEP=1    keep the temporary directory (its path is printed)
 #   SP_TIME_FACTOR     valgrind's wall-time scale for timing assertions
-#                      (default 2; see tests/lib/common.sh)
+#                      (default 1.5, plus the measured valgrind start-up
+#                      cost; see tests/lib/common.sh)
 set -eu
 cd "$(dirname "$0")/.."
 src=$PWD

@@ -23,6 +23,7 @@ import argparse
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -321,6 +322,32 @@ def sc_auth454(c):
         b"AUTH": b"454 4.7.0 Temporary authentication failure\r\n"})
 
 
+PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def sc_proxy(c):
+    """A server behind a PROXY protocol listener (haproxy's v1 text or v2
+    binary header, as Postfix's smtpd_upstream_proxy_protocol = haproxy):
+    it reads the header first (logged as 'proxy v1 ...' / 'proxy v2 ...'),
+    then runs the normal dialog; anything else gets 421 and the close."""
+    while len(c.buf) < 16 and b"\n" not in c.buf:
+        c.buf += c.recv()
+    if c.buf.startswith(b"PROXY "):
+        c.log.write(c.id, "proxy v1", c.readline())
+    elif c.buf.startswith(PROXY_V2_SIG):
+        while len(c.buf) < 16:
+            c.buf += c.recv()
+        n = 16 + int.from_bytes(c.buf[14:16], "big")
+        while len(c.buf) < n:
+            c.buf += c.recv()
+        c.log.write(c.id, "proxy v2", c.buf[:n])
+        c.buf = c.buf[n:]
+    else:
+        c.send(b"421 4.3.0 no PROXY header\r\n")
+        return
+    dialog(c, pipelining=True)
+
+
 SCENARIOS = {
     "normal": sc_normal,
     "pipelining": sc_pipelining,
@@ -341,7 +368,199 @@ SCENARIOS = {
     "starttls_inject": sc_starttls_inject,
     "tls_garbage": sc_tls_garbage,
     "auth454": sc_auth454,
+    "proxy": sc_proxy,
 }
+
+
+# ----------------------------------------------------------------- hostile
+# The hostile-server catalogue of tests/integration/hostile.test (issue 5):
+# limits of the reply parser, bytes no SMTP server should send, and the
+# connection torn down mid-reply. Additive: registered into SCENARIOS below.
+
+LIMIT_LINE = 4096   # SP_REPLY_MAX_LINE: longest line, CRLF not counted
+LIMIT_LINES = 1000  # SP_REPLY_MAX_LINES: most lines in one reply
+
+
+def sc_line4096(c):
+    """A banner line of exactly the limit (4096 bytes before CRLF): OK."""
+    dialog(c, banner=b"220 " + b"a" * (LIMIT_LINE - 4) + b"\r\n")
+
+
+def sc_line4097(c):
+    """A banner line one byte over the limit."""
+    c.send(b"220 " + b"a" * (LIMIT_LINE - 3) + b"\r\n")
+    c.drain()
+
+
+def sc_ehlo_line4097(c):
+    """An EHLO continuation line one byte over the limit."""
+    dialog(c, ehlo=b"250-fake.example\r\n250-" + b"X" * (LIMIT_LINE - 3)
+           + b"\r\n250 8BITMIME\r\n")
+
+
+def _many_lines(n):
+    return multiline(250, [HOSTNAME] + [b"X-EXT%d" % i for i in range(n - 1)])
+
+
+def sc_lines1000(c):
+    """An EHLO reply of exactly 1000 lines: OK."""
+    dialog(c, ehlo=_many_lines(LIMIT_LINES))
+
+
+def sc_lines1001(c):
+    """An EHLO reply of 1001 lines."""
+    dialog(c, ehlo=_many_lines(LIMIT_LINES + 1))
+
+
+def sc_endless_fast(c):
+    """'220-' continuation lines as fast as the socket takes them, never a
+    final line: the line limit must end it long before any deadline."""
+    c.send(b"220-fake.example ESMTP\r\n")
+    chunk = b"220-and more\r\n" * 256
+    while True:
+        c.send(chunk)
+
+
+def sc_endless_slow(c):
+    """One '220-' continuation line every 0.2 s, forever: under the line
+    limit for minutes, so only the overall deadline ends it."""
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        c.send(b"220-still greeting\r\n")
+        time.sleep(0.2)
+
+
+# Invalid UTF-8 (a lone continuation byte, a truncated sequence, an overlong
+# '/', a surrogate, 0xff), a '|' that would cut the perfdata, and a '\'.
+HOSTILE_TEXT = (b"5.7.1 bad \x80 utf8 \xc3( \xc0\xaf \xed\xa0\x80 \xff"
+                b" | fake=1;;;0 \\ end")
+
+
+def sc_badutf8(c):
+    """A 554 banner whose text is not UTF-8 and holds a '|'."""
+    refusing(c, b"554 " + HOSTILE_TEXT + b"\r\n")
+
+
+def sc_badutf8_rcpt(c):
+    """The same text in a 550 to RCPT, which the status line quotes."""
+    def rcpt_dialog(conn):
+        conn.send(b"220 " + HOSTNAME + b" ESMTP fakesmtp\r\n")
+        while True:
+            line = conn.readline()
+            verb = verb_of(line)
+            if verb == b"EHLO":
+                conn.send(ehlo_reply(False))
+            elif verb == b"MAIL":
+                conn.send(b"250 2.1.0 Ok\r\n")
+            elif verb == b"RCPT":
+                conn.send(b"550 " + HOSTILE_TEXT + b"\r\n")
+            elif verb == b"QUIT":
+                conn.send(b"221 2.0.0 Bye\r\n")
+                return
+            else:
+                conn.send(b"250 2.0.0 Ok\r\n")
+    rcpt_dialog(c)
+
+
+def sc_control(c):
+    """Control bytes (ESC, BEL, backspace) inside the banner text."""
+    c.send(b"220 fake\x1b[2J\x07\x08 ESMTP\r\n")
+    c.drain()
+
+
+def sc_nul(c):
+    """A NUL byte inside the banner."""
+    c.send(b"220 fake\x00ESMTP\r\n")
+    c.drain()
+
+
+def sc_code600(c):
+    """A reply code outside 2xx-5xx."""
+    c.send(b"600 fake.example ESMTP\r\n")
+    c.drain()
+
+
+def sc_code199(c):
+    c.send(b"199 fake.example ESMTP\r\n")
+    c.drain()
+
+
+def sc_early_reply(c):
+    """Replies to EHLO as soon as 'EHLO' has arrived, before the client's
+    command is complete (its name and CRLF)."""
+    c.send(b"220 " + HOSTNAME + b" ESMTP fakesmtp\r\n")
+    while b"EHLO" not in c.buf and b"LHLO" not in c.buf:
+        c.buf += c.recv()
+    c.send(b"250-" + HOSTNAME + b"\r\n250 8BITMIME\r\n")
+    c.readline()  # the rest of the EHLO line
+    while True:
+        line = c.readline()
+        if verb_of(line) == b"QUIT":
+            c.send(b"221 2.0.0 Bye\r\n")
+            return
+        c.send(b"250 2.0.0 Ok\r\n")
+
+
+def sc_unsolicited(c):
+    """An extra, unsolicited reply right after the EHLO reply: the client
+    must not take it for the reply to its next command."""
+    dialog(c, ehlo=ehlo_reply(False) + b"250 2.0.0 unsolicited\r\n")
+
+
+def sc_banner_twice(c):
+    """Two greetings: the second one arrives where the EHLO reply should."""
+    dialog(c, banner=b"220 " + HOSTNAME + b" ESMTP one\r\n220 " + HOSTNAME
+           + b" ESMTP two\r\n")
+
+
+def _reset(c):
+    """Tears the connection down with a TCP RST (SO_LINGER 0)."""
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                      struct.pack("ii", 1, 0))
+    c.sock.close()
+    raise Closed()
+
+
+def sc_reset_mid_reply(c):
+    """Half of a multiline EHLO reply, then a TCP reset."""
+    def half(conn):
+        conn.send(b"250-" + HOSTNAME + b"\r\n250-PIPEL")
+        time.sleep(0.1)
+        _reset(conn)
+    dialog(c, ehlo=half)
+
+
+def sc_reset_mid_banner(c):
+    """Half a banner line, then a TCP reset."""
+    c.send(b"220 " + HOSTNAME + b" ESM")
+    time.sleep(0.1)
+    _reset(c)
+
+
+HOSTILE = {
+    "line4096": sc_line4096,
+    "line4097": sc_line4097,
+    "ehlo_line4097": sc_ehlo_line4097,
+    "lines1000": sc_lines1000,
+    "lines1001": sc_lines1001,
+    "endless_fast": sc_endless_fast,
+    "endless_slow": sc_endless_slow,
+    "badutf8": sc_badutf8,
+    "badutf8_rcpt": sc_badutf8_rcpt,
+    "control": sc_control,
+    "nul": sc_nul,
+    "code600": sc_code600,
+    "code199": sc_code199,
+    "early_reply": sc_early_reply,
+    "unsolicited": sc_unsolicited,
+    "banner_twice": sc_banner_twice,
+    "reset_mid_reply": sc_reset_mid_reply,
+    "reset_mid_banner": sc_reset_mid_banner,
+}
+
+for _name in HOSTILE:
+    assert _name not in SCENARIOS, "hostile scenario %s shadows another" % _name
+SCENARIOS.update(HOSTILE)
 
 
 # ----------------------------------------------------------------- server

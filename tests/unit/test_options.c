@@ -171,6 +171,15 @@ test_target_options(void **state)
 	for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++)
 		BAD(r, "-p/--port", "-H", "h", "-p", bad_ports[i]);
 	BAD(r, "--mx-policy", "-M", "example.org", "--mx-policy", "best");
+	OK(r, "-M", "example.org");
+	assert_int_equal(r->cfg.max_targets, 32);
+	assert_false(r->cfg.require_fcrdns);
+	OK(r, "-M", "example.org", "--max-targets", "1024", "--require-fcrdns");
+	assert_int_equal(r->cfg.max_targets, 1024);
+	assert_true(r->cfg.require_fcrdns);
+	BAD(r, "--max-targets", "-M", "example.org", "--max-targets", "0");
+	BAD(r, "--max-targets", "-M", "example.org", "--max-targets", "1025");
+	BAD(r, "--max-targets", "-M", "example.org", "--max-targets", "5x");
 }
 
 static void
@@ -350,8 +359,9 @@ test_output_options(void **state)
 	assert_int_equal(r->cfg.output, SP_OUTPUT_JSON);
 	OK(r, "-H", "h", "--output=lld", "--output", "nagios");
 	assert_int_equal(r->cfg.output, SP_OUTPUT_NAGIOS);
-	OK(r, "-H", "h", "--output=LLD");
+	OK(r, "-M", "example.org", "--output=LLD");
 	assert_int_equal(r->cfg.output, SP_OUTPUT_LLD);
+	BAD(r, "--output lld lists the MX hosts of -M DOMAIN", "-H", "h", "--output=lld");
 
 	/* -w is single-valued: the last one replaces the whole level */
 	OK(r, "-H", "h", "-w", "1", "-w", "ehlo=2");
