@@ -17,7 +17,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 libevent-dev libssl-dev libudns-dev libcmocka-dev
 postfix dnsmasq-base monitoring-plugins-standard swaks valgrind
 python3 openssl time iproute2 dovecot-core
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+dpkg-dev debhelper lintian rpm mandoc"
 
 export DEBIAN_FRONTEND=noninteractive
 

@@ -54,6 +54,20 @@ if [ "$status" -eq 0 ]; then
 	rm -f "$log.dist"
 fi
 
+# ---- packages (issue 6) ---------------------------------------------------
+# Only once make check and distcheck have passed: build the Debian packages
+# and check them with lintian (tools/build-deb.sh), install, run and purge
+# them (tools/test-deb.sh), then the RPMs from make dist's tarball
+# (tools/build-rpm.sh). Measured on 2 cores at load 8: 4 minutes in all
+# (deb build and lintian 2 min, install/try/purge 0.5 min, rpm 1.5 min).
+# SKIP_PACKAGES=1 leaves them out.
+if [ "$status" -eq 0 ] && [ "${SKIP_PACKAGES:-0}" != 1 ]; then
+	printf '\n######## packages: .deb (lintian, install, run, purge), .rpm ########\n'
+	pkg_t0=$(date +%s)
+	sh tools/build-deb.sh && sh tools/test-deb.sh && sh tools/build-rpm.sh || status=1
+	echo "packages: $([ "$status" -eq 0 ] && echo ok || echo FAILED) ($(( $(date +%s) - pkg_t0 )) s)"
+fi
+
 # One closing line that any CI reads: counts of assertions, not of files.
 pass=$(sed -n 's/^# PASS: *//p' "$log" | tail -n 1)
 fail=$(sed -n 's/^# FAIL: *//p' "$log" | tail -n 1)

@@ -25,8 +25,9 @@
  * sessions: VmRSS is page-granular and moves by a few pages either way
  * between quiet moments (about +-1 % of this small process), so one low
  * reading must not set the bar. The run fails when the end figure exceeds
- * it by more than 1 %, for VmRSS or for the heap in use. A leak of one byte
- * per session fails both. Figures are printed every 10 %.
+ * it by more than 1 %, for VmRSS, or for the heap in use (and by more than
+ * HEAP_SLACK bytes). A leak of one byte per session fails both. Figures are
+ * printed every 10 %.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -45,6 +46,12 @@
 
 #define WARM 1000
 #define MAX_GROWTH_PCT 1.0
+/*
+ * libevent's tables indexed by file descriptor grow once to the highest fd
+ * the run reaches (a few hundred bytes, at any time): heap growth within
+ * this much is not a leak. A leak of one byte per session is 100 kB.
+ */
+#define HEAP_SLACK 4096
 
 enum kind { K_TRANSACTION, K_DEFAULT, K_450, K_550, K_554, K_SILENT, K_KINDS };
 
@@ -285,8 +292,8 @@ main(int argc, char **argv)
 	    "growth %+ld kB (%+.2f %%), limit %.0f %%\n",
 	    WARM, warm.rss, total, now.rss, now.rss - warm.rss, growth, MAX_GROWTH_PCT);
 	printf("soak: heap in use after the first %d sessions %zu bytes, at the end %zu bytes: "
-	    "%+ld bytes (%+.2f %%), limit %.0f %%\n", WARM, warm.heap, now.heap,
-	    (long)now.heap - (long)warm.heap, heap_growth, MAX_GROWTH_PCT);
+	    "%+ld bytes (%+.2f %%), limit %.0f %% and %d bytes\n", WARM, warm.heap, now.heap,
+	    (long)now.heap - (long)warm.heap, heap_growth, MAX_GROWTH_PCT, HEAP_SLACK);
 	printf("soak: %.1f s, %.0f sessions/s;", now_s() - t0, (double)total / (now_s() - t0));
 	for (int k = 0; k < K_KINDS; k++)
 		printf(" %s %lu", kind_names[k], s.count[k]);
@@ -299,8 +306,9 @@ main(int argc, char **argv)
 		printf("soak: FAILED: resident memory grew by more than %.0f %%\n", MAX_GROWTH_PCT);
 		rc = 1;
 	}
-	if (heap_growth > MAX_GROWTH_PCT) {
-		printf("soak: FAILED: heap in use grew by more than %.0f %%\n", MAX_GROWTH_PCT);
+	if (heap_growth > MAX_GROWTH_PCT && now.heap > warm.heap + HEAP_SLACK) {
+		printf("soak: FAILED: heap in use grew by more than %.0f %% and %d bytes\n",
+		    MAX_GROWTH_PCT, HEAP_SLACK);
 		rc = 1;
 	}
 	for (int m = 0; m < MS_MODES; m++)
