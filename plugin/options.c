@@ -584,13 +584,130 @@ opt_command(struct parser *ps, const char *arg)
 	return strlist_add_copy(ps, &ps->cfg->commands, arg);
 }
 
+/*
+ * glibc's regcomp() expands every repetition by copying what it repeats:
+ * "(a{1,255}){1,255}" becomes 65,000 copies, and "5?++++++++++" or
+ * "((((a?)+)+)+)+..." grow exponentially (node copies, then epsilon
+ * closures), so a 40-byte -R could make the plugin allocate gigabytes or
+ * spin for minutes (found by tests/fuzz). Adjacent repetitions, undefined
+ * in POSIX EREs, are refused; otherwise this estimates the expanded size --
+ * each element times the repetitions around it, a '+' counted 4 times and
+ * '*' and '?' twice for the closures they add -- and refuses what passes
+ * REGEX_COST_MAX. Real response patterns stay far below it.
+ */
+#define REGEX_COST_MAX 20000UL
+#define REGEX_DEPTH_MAX 32
+
+/* An interval "{m}", "{m,}" or "{m,n}" at s: @return its multiplier, 0 if none. */
+static unsigned long
+regex_interval(const char *s, size_t *len)
+{
+	unsigned long m = 0, n = 0;
+	size_t i = 1;
+	bool comma = false, digits = false;
+
+	for (; s[i] != '\0' && s[i] != '}'; i++) {
+		if (s[i] == ',' && !comma) {
+			comma = true;
+		} else if (s[i] >= '0' && s[i] <= '9') {
+			unsigned long *v = comma ? &n : &m;
+
+			digits = true;
+			if (*v <= REGEX_COST_MAX)
+				*v = *v * 10 + (unsigned long)(s[i] - '0');
+		} else {
+			return 0;
+		}
+	}
+	if (s[i] != '}' || !digits)
+		return 0;
+	*len = i;
+	return (n > m ? n : m) + 1 + (comma && n == 0);
+}
+
+static unsigned long
+regex_cost(const char *s)
+{
+	unsigned long sum[REGEX_DEPTH_MAX], last[REGEX_DEPTH_MAX];
+	int depth = 0;
+
+	bool after_dup = false;
+
+	sum[0] = last[0] = 0;
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		unsigned long mult = 0, elem = 1;
+		size_t len = 0;
+
+		switch (s[i]) {
+		case '\\':
+			if (s[i + 1] != '\0')
+				i++;
+			break;
+		case '[': /* a bracket expression is one element */
+			i++;
+			if (s[i] == '^')
+				i++;
+			if (s[i] == ']')
+				i++;
+			while (s[i] != '\0' && s[i] != ']')
+				i++;
+			if (s[i] == '\0')
+				i--;
+			break;
+		case '(':
+			if (++depth == REGEX_DEPTH_MAX)
+				return REGEX_COST_MAX + 1;
+			sum[depth] = last[depth] = 0;
+			continue;
+		case ')':
+			if (depth > 0)
+				elem = sum[depth--] + 1;
+			break;
+		case '+':
+			mult = 4;
+			break;
+		case '*':
+		case '?':
+			mult = 2;
+			break;
+		case '{':
+			if ((mult = regex_interval(s + i, &len)) != 0)
+				i += len;
+			break;
+		}
+		if (mult != 0 && after_dup)
+			return REGEX_COST_MAX + 1; /* "a+*", "a{2}{3}", "5?+" */
+		after_dup = mult != 0;
+		if (mult != 0) {
+			/* the repetition copies the last element mult times */
+			if (last[depth] > REGEX_COST_MAX / mult)
+				return REGEX_COST_MAX + 1;
+			sum[depth] += last[depth] * (mult - 1);
+			last[depth] *= mult;
+		} else {
+			sum[depth] += elem;
+			last[depth] = elem;
+		}
+		if (sum[depth] > REGEX_COST_MAX)
+			return REGEX_COST_MAX + 1;
+	}
+	while (depth > 0) /* unclosed: regcomp() refuses it anyway */
+		sum[depth - 1] += sum[depth], depth--;
+	return sum[0];
+}
+
 /* -R: compiled once to catch a bad regex now rather than mid-dialog. */
 static int
 opt_response(struct parser *ps, const char *arg)
 {
 	regex_t re;
 	char msg[128];
-	int rc = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
+	int rc;
+
+	if (regex_cost(arg) > REGEX_COST_MAX)
+		return fail(ps, "%s: regular expression \"%s\" is too complex "
+			"(repetitions expand past %lu elements)", ps->name, arg, REGEX_COST_MAX);
+	rc = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
 
 	if (rc != 0) {
 		regerror(rc, &re, msg, sizeof msg);

@@ -500,6 +500,11 @@ test_command_checks(void **state)
 	OK(r, "-H", "h", "-C", "NOOP", "-C", "HELP", "-R", "^250");
 	BAD(r, "bad regular expression", "-H", "h", "-C", "NOOP", "-R", "(250");
 	BAD(r, "bad regular expression", "-H", "h", "-C", "NOOP", "-R", "[a");
+	/* found by tests/fuzz/fuzz_options: glibc's regcomp() would take gigabytes */
+	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R", "ect-r++++++++++++++++++++++++++++e");
+	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R", "((a{1,255}){1,255}){1,255}");
+	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R", "5?+++++++++++");
+	OK(r, "-H", "h", "-C", "NOOP", "-R", "^25[0-2]( |-).{0,200}(OK|Ok)+$");
 }
 
 static void
