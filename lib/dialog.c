@@ -80,6 +80,8 @@ struct sp_dialog {
 	enum dstate state;
 	unsigned reply_lines;
 	int greet_ex;
+	size_t owed;           /* replies the server owes us for what we sent */
+	size_t owed_now;       /* of those, the ones that may be in this input */
 	int64_t connect_at;
 	int64_t last_reply;    /* when the last reply (or the connection) came */
 	struct step *steps;
@@ -193,6 +195,7 @@ send_line(struct sp_dialog *d, smtpprobe_stage st, const char *fmt, ...)
 	memcpy(buf + n, "\r\n", 2);
 	if (sp_conn_write(d->conn, buf, (size_t)n + 2) == -1)
 		return -1;
+	d->owed++;
 	return ex;
 }
 
@@ -399,6 +402,7 @@ send_message(struct sp_dialog *d)
 	trace_message(d);
 	if (sp_conn_write(d->conn, d->message, d->msglen) == -1)
 		return -1;
+	d->owed++;
 	return ex;
 }
 
@@ -592,6 +596,7 @@ on_tls_up(void *arg)
 	}
 	if (implicit) {
 		d->connect_at = t;
+		d->owed = 1; /* the greeting */
 		set_state(d, D_BANNER);
 		return;
 	}
@@ -656,6 +661,8 @@ send_secret(struct sp_dialog *d, const char *prefix, char *secret, const char *s
 	if (ex != -1)
 		trace(d, SMTPPROBE_DIR_SENT, shown, strlen(shown));
 	rc = ex != -1 ? sp_conn_write(d->conn, buf, plen + slen + 2) : -1;
+	if (rc != -1)
+		d->owed++;
 	explicit_bzero(buf, plen + slen + 2);
 	free(buf);
 	sp_auth_free(secret);
@@ -782,7 +789,8 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 	bool ehlo = d->state == D_GREET;
 
 	record(d, d->greet_ex, 0, line);
-	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code / 100 == 2) {
+	/* RFC 5321 4.3.2: EHLO and HELO succeed with 250 alone. */
+	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code == 250) {
 		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
 		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0;
 		after_greeting(d);
@@ -831,10 +839,32 @@ on_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 
 /* ----------------------------------------------------- transport events */
 
+/*
+ * A reply that starts when the server owes none was written before it could
+ * have read our next command: a confused or hostile server, and taking it as
+ * the answer to what we send next would misjudge everything after it.
+ */
+static bool
+unsolicited(struct sp_dialog *d)
+{
+	if (d->reply_lines > 0 || d->owed_now > 0)
+		return false;
+	sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, cur_stage(d), -1,
+		"protocol error in %s: a reply to no command", smtpprobe_stage_name(cur_stage(d)));
+	finish(d);
+	return true;
+}
+
 static void
 on_line(struct sp_dialog *d, const struct sp_reply_line *line)
 {
 	trace(d, SMTPPROBE_DIR_RECEIVED, line->raw, line->rawlen);
+	if (unsolicited(d))
+		return;
+	if (line->last) {
+		d->owed_now--;
+		d->owed--;
+	}
 	if (d->state == D_GREET)
 		sp_caps_line(&d->r->caps, line->raw + (line->rawlen > 4 ? 4 : line->rawlen),
 			line->rawlen > 4 ? line->rawlen - 4 : 0, d->reply_lines == 0);
@@ -850,6 +880,8 @@ on_input(void *arg, const char *data, size_t len)
 	struct sp_reply_line line;
 	size_t used;
 
+	/* Only what we had sent before these bytes came can be answered by them. */
+	d->owed_now = d->owed;
 	while (len > 0 && d->state != D_DONE) {
 		/* Plaintext after the STARTTLS 220 (curl's test980, RFC 3207 5). */
 		if (d->state == D_TLS) {
@@ -866,6 +898,10 @@ on_input(void *arg, const char *data, size_t len)
 			on_line(d, &line);
 			break;
 		case SP_REPLY_ERROR:
+			if (d->parser.err == SP_REPLY_E_NOMEM) {
+				internal_error(d);
+				return;
+			}
 			sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, cur_stage(d), -1,
 				"protocol error in %s reply: %s",
 				smtpprobe_stage_name(cur_stage(d)),
@@ -920,10 +956,12 @@ on_connected(void *arg)
 		}
 		tracef(d, "PROXY protocol v%d header sent", d->env.opts->proxy);
 	}
-	if (d->env.opts->tls == SMTPPROBE_TLS_IMPLICIT)
+	if (d->env.opts->tls == SMTPPROBE_TLS_IMPLICIT) {
 		start_tls(d);
-	else
+	} else {
+		d->owed = 1; /* the greeting */
 		set_state(d, D_BANNER);
+	}
 }
 
 static void
@@ -1006,6 +1044,12 @@ sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 {
 	static const struct sp_conn_cb cb = { on_connected, on_input, on_failed, on_tls_up };
 
+	char err[200];
+
+	/* Loading trust anchors must not hold up a PROXY header or the
+	 * handshake; a failure here is reported when start_tls() retries. */
+	if (d->env.opts->tls != SMTPPROBE_TLS_NONE)
+		d->tls_ctx = sp_tls_ctx_new(d->env.opts, err, sizeof(err));
 	if ((d->conn = sp_conn_new(d->env.base, &cb, d)) == NULL)
 		return -1;
 	d->r->start = d->connect_at = now(d);

@@ -62,6 +62,9 @@ label(const smtpprobe_result *r, char *buf, size_t len)
 }
 
 /* Raises the verdict; the first reason of the worst state is kept. */
+static void raise_to(struct sp_target_verdict *v, enum sp_state s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void
 raise_to(struct sp_target_verdict *v, enum sp_state s, const char *fmt, ...)
 {
@@ -270,6 +273,9 @@ judge_thresholds(const struct sp_config *cfg, struct sp_target_verdict *v)
 			&cfg->crit.stage[s], cfg->crit.stage_set[s]);
 	}
 }
+
+static int append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int
 append(char *buf, size_t len, const char *fmt, ...)
