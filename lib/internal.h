@@ -5,6 +5,7 @@
 #ifndef SP_INTERNAL_H
 #define SP_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,6 +135,9 @@ void sp_result_fail(struct smtpprobe_result *r, smtpprobe_status status,
 	__attribute__((format(printf, 5, 6)));
 void sp_result_note(struct smtpprobe_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends to a "; "-joined list of notes, truncating at @p size. */
+void sp_notes_vadd(char *notes, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Monotonic clock in microseconds. */
 int64_t sp_now_usec(void);

@@ -119,15 +119,10 @@ probe_note(struct smtpprobe_probe *p, const char *fmt, ...)
 static void
 probe_note(struct smtpprobe_probe *p, const char *fmt, ...)
 {
-	size_t len = strlen(p->notes);
 	va_list ap;
 
-	if (len > 0 && len + 2 < sizeof(p->notes)) {
-		memcpy(p->notes + len, "; ", 3);
-		len += 2;
-	}
 	va_start(ap, fmt);
-	vsnprintf(p->notes + len, sizeof(p->notes) - len, fmt, ap);
+	sp_notes_vadd(p->notes, sizeof(p->notes), fmt, ap);
 	va_end(ap);
 }
 

@@ -184,17 +184,25 @@ sp_result_fail(struct smtpprobe_result *r, smtpprobe_status status,
 }
 
 void
-sp_result_note(struct smtpprobe_result *r, const char *fmt, ...)
+sp_notes_vadd(char *notes, size_t size, const char *fmt, va_list ap)
 {
-	size_t len = strlen(r->notes);
-	va_list ap;
+	size_t len = strlen(notes);
 
-	if (len > 0 && len + 2 < sizeof(r->notes)) {
-		memcpy(r->notes + len, "; ", 3);
+	if (len > 0 && len + 2 < size) {
+		memcpy(notes + len, "; ", 3);
 		len += 2;
 	}
+	if (len < size)
+		vsnprintf(notes + len, size - len, fmt, ap);
+}
+
+void
+sp_result_note(struct smtpprobe_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
 	va_start(ap, fmt);
-	vsnprintf(r->notes + len, sizeof(r->notes) - len, fmt, ap);
+	sp_notes_vadd(r->notes, sizeof(r->notes), fmt, ap);
 	va_end(ap);
 }
 
