@@ -82,10 +82,11 @@ done_testing() {
 _t_on_exit() {
 	_rc=$?
 	set +e
-	_i=${#T_CLEANUPS[@]}
-	while [ "$_i" -gt 0 ]; do
-		_i=$((_i - 1))
-		eval "${T_CLEANUPS[$_i]}" >/dev/null 2>&1 </dev/null || true
+	# A name no cleanup uses: they are shell functions sharing globals.
+	_t_exit_i=${#T_CLEANUPS[@]}
+	while [ "$_t_exit_i" -gt 0 ]; do
+		_t_exit_i=$((_t_exit_i - 1))
+		eval "${T_CLEANUPS[$_t_exit_i]}" >/dev/null 2>&1 </dev/null || true
 	done
 	T_CLEANUPS=()
 	if [ -n "$T_TMPDIR" ] && [ -d "$T_TMPDIR" ]; then
@@ -430,6 +431,7 @@ fake_start() {
 # an explicit stop followed by the registered cleanup is safe.
 proc_stop() { fake_stop "$@"; }
 fake_stop() {
+	local _i
 	case $T_STOPPED in *" $1 "*) return 0 ;; esac
 	T_STOPPED="$T_STOPPED$1 "
 	kill -TERM "$1" 2>/dev/null || return 0
