@@ -991,6 +991,7 @@ on_failed(void *arg, int err)
 
 /* ------------------------------------------------------------ lifecycle */
 
+
 static void
 finish_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1039,6 +1040,20 @@ sp_dialog_new(const struct sp_dialog_env *env, struct smtpprobe_result *r,
 	return d;
 }
 
+/* A local failure, not the server's: UNKNOWN, with what to do about it. */
+static void
+no_socket(struct sp_dialog *d, int err)
+{
+	if (err == EMFILE || err == ENFILE)
+		sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1,
+			"no socket: file descriptor limit reached (%s); raise ulimit -n or check fewer targets",
+			strerror(err));
+	else
+		sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1,
+			"no socket: %s", strerror(err));
+	finish(d);
+}
+
 int
 sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 {
@@ -1054,7 +1069,9 @@ sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 		return -1;
 	d->r->start = d->connect_at = now(d);
 	d->state = D_CONNECT;
-	return sp_conn_connect(d->conn, sa, len);
+	if (sp_conn_connect(d->conn, sa, len) == -1)
+		no_socket(d, errno);
+	return 0;
 }
 
 void

@@ -35,7 +35,7 @@ void sp_strv_free(struct sp_strv *sv);
 bool sp_wire_safe(const char *s, size_t len);
 
 struct smtpprobe_opts {
-	char *host;
+	struct sp_strv hosts; /* -H: each a target of its own, checked at once */
 	unsigned port;
 	smtpprobe_family family;
 	char *helo;
@@ -62,7 +62,7 @@ struct smtpprobe_opts {
 	smtpprobe_auth auth;
 	char *auth_user, *auth_pass;
 	int proxy;           /* PROXY protocol version, 0 for none */
-	char *mx_domain;     /* set instead of host: check every MX host of it */
+	char *mx_domain;     /* set instead of hosts: check every MX host of it */
 	unsigned max_targets; /* MX: addresses checked at most */
 	bool rdns;           /* look up PTR and confirm it forward, per address */
 	unsigned rdns_grace_ms; /* its time after the last dialog; 0: the deadline */

@@ -124,7 +124,7 @@ smtpprobe_opts_free(smtpprobe_opts *o)
 {
 	if (o == NULL)
 		return;
-	free(o->host);
+	sp_strv_free(&o->hosts);
 	free(o->helo);
 	free(o->from);
 	sp_strv_free(&o->rcpts);
@@ -152,11 +152,11 @@ sp_opts_dup(const smtpprobe_opts *o)
 	if (c == NULL)
 		return NULL;
 	*c = *o;
-	c->host = c->helo = c->from = c->notify = c->subject = NULL;
+	c->helo = c->from = c->notify = c->subject = NULL;
 	c->body = c->dns_addr = c->hosts_file = c->mx_domain = NULL;
 	c->ca_file = c->ca_dir = c->sni = c->auth_user = c->auth_pass = NULL;
-	c->rcpts = c->commands = c->headers = (struct sp_strv){ 0 };
-	if (set_str(&c->host, o->host) || set_str(&c->helo, o->helo) ||
+	c->hosts = c->rcpts = c->commands = c->headers = (struct sp_strv){ 0 };
+	if (strv_dup(&c->hosts, &o->hosts) || set_str(&c->helo, o->helo) ||
 	    set_str(&c->from, o->from) || set_str(&c->notify, o->notify) ||
 	    set_str(&c->subject, o->subject) ||
 	    set_str(&c->dns_addr, o->dns_addr) ||
@@ -180,17 +180,44 @@ fail:
 	return NULL;
 }
 
+static bool
+host_ok(const char *host)
+{
+	return host != NULL && *host != '\0' && strlen(host) <= 253 &&
+	    sp_wire_safe(host, strlen(host));
+}
+
 int
 smtpprobe_opts_set_host(smtpprobe_opts *o, const char *host, unsigned port)
 {
-	if (host == NULL || *host == '\0' || strlen(host) > 253 || port > 65535) {
+	struct sp_strv one = { 0 };
+
+	if (!host_ok(host) || port > 65535) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (sp_strv_add(&one, host) == -1)
+		return -1;
+	sp_strv_free(&o->hosts);
+	o->hosts = one;
 	o->port = port;
 	free(o->mx_domain);
 	o->mx_domain = NULL;
-	return set_str(&o->host, host);
+	return 0;
+}
+
+int
+smtpprobe_opts_add_host(smtpprobe_opts *o, const char *host)
+{
+	if (!host_ok(host) || o->mx_domain != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (o->hosts.n == SP_MAX_TARGETS_LIMIT) {
+		errno = E2BIG;
+		return -1;
+	}
+	return sp_strv_add(&o->hosts, host);
 }
 
 int
@@ -203,8 +230,7 @@ smtpprobe_opts_set_mx(smtpprobe_opts *o, const char *domain, unsigned port)
 	if (set_str(&o->mx_domain, domain) == -1)
 		return -1;
 	o->port = port;
-	free(o->host);
-	o->host = NULL;
+	sp_strv_free(&o->hosts);
 	return 0;
 }
 

@@ -1,8 +1,9 @@
 /*
- * probe.c - one target, or a domain's MX set.
+ * probe.c - one host, several hosts, or a domain's MX set.
  *
  * A host given by name is resolved and its addresses dialled in turn until
- * one connects, as an administrator does with telnet: one target. A domain
+ * one connects, as an administrator does with telnet: one target. Several
+ * hosts are that many such targets, all started at once. A domain
  * is checked as a sending MTA sees it: its MX hosts by preference (or the
  * domain itself, RFC 5321 5.1), each host's addresses, and every address
  * gets its own dialog, all at once on the caller's event loop: a target
@@ -34,6 +35,7 @@ struct target {
 	struct smtpprobe_result *result;
 	struct sp_dialog *dialog;
 	struct sp_rdns *rdns;
+	struct sp_query *query;     /* -H: its address lookup */
 	const char *host;           /* the probe's opts or its MX host own it */
 	int pref;
 	struct sp_addrs addrs;      /* -H: every address, in turn; MX: one */
@@ -63,7 +65,7 @@ struct smtpprobe_probe {
 	struct event *deadline, *finish_ev;
 	struct event *rdns_timer;   /* reverse DNS's grace after the dialogs */
 	struct sp_resolver *rs;
-	struct sp_query *query;     /* the -H address lookup or the MX lookup */
+	struct sp_query *query;     /* the MX lookup */
 	int64_t dns_start, dns_usec;
 	struct mxhost *hosts;
 	size_t nhosts, next_host;   /* hosts before next_host have their targets */
@@ -143,7 +145,7 @@ dialogs_ended(const struct smtpprobe_probe *p)
 	if (p->query != NULL || p->next_host < p->nhosts)
 		return false;
 	for (size_t i = 0; i < p->ntargets; i++)
-		if (p->targets[i]->dialog != NULL)
+		if (p->targets[i]->dialog != NULL || p->targets[i]->query != NULL)
 			return false;
 	return true;
 }
@@ -441,11 +443,13 @@ target_dial(struct target *t)
 static void
 host_addrs_done(void *arg, int status, const struct sp_addrs *addrs)
 {
-	struct smtpprobe_probe *p = arg;
-	struct target *t = p->targets[0];
+	struct target *t = arg;
+	struct smtpprobe_probe *p = t->p;
 
-	p->query = NULL;
-	p->dns_usec = t->dns_usec = elapsed(p) - p->dns_start;
+	t->query = NULL;
+	t->dns_usec = elapsed(p) - t->dns_start;
+	if (p->dns_usec < t->dns_usec)
+		p->dns_usec = t->dns_usec;
 	if (target_reset(t) == -1) {
 		maybe_finish(p);
 		return;
@@ -466,29 +470,41 @@ host_addrs_done(void *arg, int status, const struct sp_addrs *addrs)
 
 /* An IP literal, the hosts file, then DNS: the system's "files dns" order. */
 static void
-start_host(struct smtpprobe_probe *p)
+start_host(struct smtpprobe_probe *p, const char *host)
 {
 	const smtpprobe_opts *o = p->opts;
-	struct target *t = target_new(p, o->host, -1, -1);
+	struct target *t = target_new(p, host, -1, -1);
 	struct sp_resolver *rs;
 
 	if (t == NULL)
 		return;
-	if (sp_parse_literal(o->host, o->family, &t->addrs.a[0]) == 0) {
+	if (sp_parse_literal(host, o->family, &t->addrs.a[0]) == 0) {
 		t->addrs.n = 1;
 		target_dial(t);
 		return;
 	}
-	if (sp_hosts_lookup(o->hosts_file, o->host, o->family, &t->addrs) > 0) {
+	if (sp_hosts_lookup(o->hosts_file, host, o->family, &t->addrs) > 0) {
 		target_dial(t);
 		return;
 	}
-	p->dns_start = t->dns_start = elapsed(p);
-	p->dns_usec = t->dns_usec = 0;
+	if (p->dns_usec < 0) {
+		p->dns_start = elapsed(p);
+		p->dns_usec = 0;
+	}
+	t->dns_start = elapsed(p);
+	t->dns_usec = 0;
 	if ((rs = resolver(p)) == NULL)
 		target_fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "no resolver could be set up");
-	else if ((p->query = sp_resolve_addrs(rs, o->host, o->family, false, host_addrs_done, p)) == NULL)
+	else if ((t->query = sp_resolve_addrs(rs, host, o->family, false, host_addrs_done, t)) == NULL)
 		target_fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "DNS query could not be sent");
+}
+
+/* Several hosts are independent targets, as if checked one by one, but at once. */
+static void
+start_hosts(struct smtpprobe_probe *p)
+{
+	for (size_t i = 0; i < p->opts->hosts.n && !p->timed_out; i++)
+		start_host(p, p->opts->hosts.v[i]);
 }
 
 /* ------------------------------------------------------------ an MX set */
@@ -501,7 +517,8 @@ domain_fail(struct smtpprobe_probe *p, smtpprobe_status st, const char *fmt, ...
 static void
 domain_fail(struct smtpprobe_probe *p, smtpprobe_status st, const char *fmt, ...)
 {
-	struct target *t = target_new(p, p->opts->mx_domain, -1, p->dns_usec);
+	const char *name = mx_mode(p) ? p->opts->mx_domain : p->opts->hosts.v[0];
+	struct target *t = target_new(p, name, -1, p->dns_usec);
 	char reason[SP_REASON_MAX];
 	va_list ap;
 
@@ -700,6 +717,8 @@ stop_all(struct smtpprobe_probe *p, smtpprobe_status why)
 	for (size_t i = 0; i < p->ntargets; i++) {
 		struct target *t = p->targets[i];
 
+		if (t->query != NULL)
+			sp_query_cancel(p->rs, t->query);
 		if (t->rdns != NULL)
 			sp_rdns_cancel(t->rdns);
 		if (t->dialog != NULL)
@@ -738,7 +757,7 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	struct smtpprobe_probe *p;
 	struct timeval tv;
 
-	if (base == NULL || opts == NULL || (opts->host == NULL && opts->mx_domain == NULL) ||
+	if (base == NULL || opts == NULL || (opts->hosts.n == 0 && opts->mx_domain == NULL) ||
 	    cb == NULL || cb->done == NULL) {
 		errno = EINVAL;
 		return NULL;
@@ -751,7 +770,7 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	p->t0 = sp_now_usec();
 	p->dns_usec = -1;
 	p->opts = sp_opts_dup(opts);
-	p->maxtargets = opts->mx_domain != NULL ? opts->max_targets : 1;
+	p->maxtargets = opts->mx_domain != NULL ? opts->max_targets : opts->hosts.n;
 	p->targets = calloc(p->maxtargets, sizeof(*p->targets));
 	p->deadline = evtimer_new(base, deadline_cb, p);
 	p->finish_ev = event_new(base, -1, 0, finish_cb, p);
@@ -768,7 +787,7 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	if (mx_mode(p))
 		start_mx(p);
 	else
-		start_host(p);
+		start_hosts(p);
 	maybe_finish(p);
 	return p;
 }

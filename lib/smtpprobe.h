@@ -133,8 +133,17 @@ SMTPPROBE_API smtpprobe_opts *smtpprobe_opts_new(void);
 /** Frees @p opts; probes started from them keep their own copy. */
 SMTPPROBE_API void smtpprobe_opts_free(smtpprobe_opts *opts);
 
-/** @param host a name or an IP literal. @param port 0 for the default. */
+/**
+ * The one host to check (clearing any others and the MX domain).
+ * @param host a name or an IP literal. @param port 0 for the default.
+ */
 SMTPPROBE_API int smtpprobe_opts_set_host(smtpprobe_opts *opts, const char *host, unsigned port);
+/**
+ * One more host, after smtpprobe_opts_set_host(): every host is a target of
+ * its own, all dialled at once, each as a single host is (its addresses in
+ * turn). At most 1024 hosts (E2BIG); EINVAL with an MX domain set.
+ */
+SMTPPROBE_API int smtpprobe_opts_add_host(smtpprobe_opts *opts, const char *host);
 SMTPPROBE_API int smtpprobe_opts_set_family(smtpprobe_opts *opts, smtpprobe_family family);
 /** Name sent in EHLO/HELO/LHLO. */
 SMTPPROBE_API int smtpprobe_opts_set_helo_name(smtpprobe_opts *opts, const char *name);

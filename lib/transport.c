@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -161,9 +162,22 @@ sp_conn_new(struct event_base *base, const struct sp_conn_cb *cb, void *arg)
 	return c;
 }
 
+/*
+ * The socket is ours to make: libevent's bufferevent_socket_connect() drops
+ * a failed socket() (EMFILE with many targets) without calling back.
+ */
 int
 sp_conn_connect(struct sp_conn *c, const struct sockaddr *sa, socklen_t len)
 {
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		return -1;
+	if (bufferevent_setfd(c->bev, fd) == -1) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
 		return -1;
 	/* An immediate failure has already been reported through conn_event. */

@@ -26,7 +26,7 @@ struct sp_strlist {
 
 struct sp_config {
 	/* target */
-	const char *host;            /* -H */
+	struct sp_strlist hosts;     /* -H, each a target; the command line's replace the ini's */
 	unsigned port;               /* -p; 0 = default (25, 465 with --tls) */
 	smtpprobe_family family;     /* -4 / -6 */
 	const char *mx_domain;       /* -M */
@@ -80,6 +80,13 @@ struct sp_config {
 	const char *transcript;      /* --transcript FILE */
 	enum sp_output output;       /* --output */
 };
+
+/* Several targets at once: the MX set of -M, or more than one -H. */
+static inline bool
+sp_multi_target(const struct sp_config *cfg)
+{
+	return cfg->mx_domain != NULL || cfg->hosts.n > 1;
+}
 
 /* What sp_options_parse() asks main() to do. */
 enum sp_action { SP_RUN, SP_HELP, SP_VERSION, SP_USAGE_ERROR };

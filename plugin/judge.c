@@ -407,8 +407,21 @@ mx_state(const struct sp_config *cfg, const struct sp_report *rep)
  * host is OK when every address of it is; the targets that are not follow,
  * the worst first; when all are, the best host's summary.
  */
+/* Targets left without a socket are counted first: a long list would hide them. */
 static void
-mx_summary(const smtpprobe_probe *p, struct sp_report *rep)
+no_fd_note(const struct sp_report *rep, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->n; i++)
+		n += strstr(rep->v[i].why, "file descriptor limit") != NULL;
+	if (n > 0)
+		append(buf, len, "; %zu target%s not dialled: file descriptor limit reached (ulimit -n)",
+			n, n == 1 ? "" : "s");
+}
+
+static void
+mx_summary(const struct sp_config *cfg, const smtpprobe_probe *p, struct sp_report *rep)
 {
 	static const enum sp_state order[] = { SP_CRITICAL, SP_WARNING, SP_UNKNOWN };
 	size_t hosts = 0, ok = 0;
@@ -426,7 +439,9 @@ mx_summary(const smtpprobe_probe *p, struct sp_report *rep)
 		i = j - 1;
 	}
 	buf[0] = '\0';
-	append(buf, len, "%zu of %zu MX host%s OK", ok, hosts, hosts == 1 ? "" : "s");
+	append(buf, len, "%zu of %zu %shost%s OK", ok, hosts,
+		cfg->mx_domain != NULL ? "MX " : "", hosts == 1 ? "" : "s");
+	no_fd_note(rep, buf, len);
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++)
 		for (size_t i = 0; i < rep->n; i++)
 			if (rep->v[i].state == order[o])
@@ -456,12 +471,12 @@ sp_judge(const struct sp_config *cfg, const smtpprobe_probe *p, struct sp_report
 		judge_target(cfg, &rep->v[i]);
 		rep->state = sp_worst(rep->state, rep->v[i].state);
 	}
-	if (cfg->mx_domain == NULL || domain_failed(rep)) {
+	if (!sp_multi_target(cfg) || domain_failed(rep)) {
 		snprintf(rep->summary, sizeof(rep->summary), "%s %s", rep->v[0].label, rep->v[0].why);
 		return 0;
 	}
 	rep->state = mx_state(cfg, rep);
-	mx_summary(p, rep);
+	mx_summary(cfg, p, rep);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -98,7 +99,7 @@ set_security(smtpprobe_opts *o, const struct sp_config *cfg)
 #define RDNS_SHOWN_GRACE_MS 500
 
 /*
- * -H HOST, or -M DOMAIN (lld: its hosts and addresses only). Reverse DNS
+ * -H HOST (one or more), or -M DOMAIN (lld: its hosts and addresses only). Reverse DNS
  * is looked up only where it is shown or judged (-v, json, --require-fcrdns).
  * It runs beside the dialogs; a slow reverse zone may hold the end of the
  * check only when it is judged (until the deadline), else half a second.
@@ -112,8 +113,14 @@ set_target(smtpprobe_opts *o, const struct sp_config *cfg)
 
 	if (smtpprobe_opts_set_rdns(o, rdns, grace) == -1)
 		return -1;
-	if (cfg->mx_domain == NULL)
-		return smtpprobe_opts_set_host(o, cfg->host, port_of(cfg));
+	if (cfg->mx_domain == NULL) {
+		if (smtpprobe_opts_set_host(o, cfg->hosts.v[0], port_of(cfg)) == -1)
+			return -1;
+		for (size_t i = 1; i < cfg->hosts.n; i++)
+			if (smtpprobe_opts_add_host(o, cfg->hosts.v[i]) == -1)
+				return -1;
+		return 0;
+	}
 	return smtpprobe_opts_set_mx(o, cfg->mx_domain, port_of(cfg)) == -1 ||
 	    smtpprobe_opts_set_max_targets(o, cfg->max_targets) == -1 ||
 	    smtpprobe_opts_set_resolve_only(o, cfg->output == SP_OUTPUT_LLD) == -1 ? -1 : 0;
@@ -159,7 +166,7 @@ on_line(const smtpprobe_result *r, smtpprobe_dir dir, const char *line, size_t l
 
 	if (!run->collect)
 		return;
-	if (run->cfg->mx_domain == NULL || *smtpprobe_result_addr(r) == '\0') {
+	if (!sp_multi_target(run->cfg) || *smtpprobe_result_addr(r) == '\0') {
 		sp_transcript_add(&run->transcript, dir, line, len, usec);
 		return;
 	}
@@ -218,6 +225,23 @@ report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_tr
 	return state;
 }
 
+/*
+ * A dialog is a descriptor: many targets may need more than the usual soft
+ * limit of 1024. Raised as far as the hard limit allows; past it, the
+ * targets without a socket say so (UNKNOWN, "file descriptor limit").
+ */
+static void
+raise_fd_limit(const struct sp_config *cfg)
+{
+	rlim_t want = (rlim_t)(cfg->mx_domain != NULL ? cfg->max_targets : cfg->hosts.n) + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static enum sp_state
 run_check(const struct sp_config *cfg)
 {
@@ -228,6 +252,7 @@ run_check(const struct sp_config *cfg)
 	smtpprobe_probe *p = NULL;
 	enum sp_state state = SP_UNKNOWN;
 
+	raise_fd_limit(cfg);
 	run.base = base;
 	if (base == NULL || o == NULL || (p = smtpprobe_probe_start(base, o, &cb, &run)) == NULL) {
 		printf("SMTP UNKNOWN - cannot start the check: %s\n", strerror(errno));

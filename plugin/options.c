@@ -37,6 +37,7 @@
 #define AUTHFILE_MAX (64 * 1024)   /* --authfile */
 #define INI_MAX (1024 * 1024)      /* --extra-opts */
 #define HOST_MAX 253               /* RFC 1035 name length in text form */
+#define MAX_HOSTS 1024             /* -H, as the library allows */
 #define ADDR_MAX 254               /* RFC 5321 path is 256 octets with <> */
 #define COMMAND_MAX 510            /* RFC 5321 command line is 512 with CRLF */
 #define TIMEOUT_MAX_S 3600
@@ -116,6 +117,7 @@ struct parser {
 	char name[48];          /* "-H/--hostname" of the option at hand, for messages */
 	struct sp_strlist ini;  /* "--key=value" strings from ini files (owned) */
 	struct sp_strlist args; /* the argv getopt runs over; entries not owned */
+	bool cli_hosts;         /* a -H of the command line has replaced the ini's */
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -1057,6 +1059,36 @@ check_from(struct parser *ps, const char *s)
 	return check_address(ps, s, false);
 }
 
+/* @return true when @p arg lies in a "--key=value" string of an ini file. */
+static bool
+from_ini(const struct parser *ps, const char *arg)
+{
+	for (size_t i = 0; i < ps->ini.n; i++)
+		if (arg >= ps->ini.v[i] && arg <= ps->ini.v[i] + strlen(ps->ini.v[i]))
+			return true;
+	return false;
+}
+
+/*
+ * -H is repeatable: several hosts, checked at once. As for single values,
+ * the command line wins over --extra-opts: its first -H drops the ini's.
+ */
+static int
+opt_host(struct parser *ps, const char *arg)
+{
+	struct sp_strlist *hosts = &ps->cfg->hosts;
+
+	if (check_host(ps, arg) < 0)
+		return -1;
+	if (!ps->cli_hosts && !from_ini(ps, arg)) {
+		strlist_free(hosts, true);
+		ps->cli_hosts = true;
+	}
+	if (hosts->n == MAX_HOSTS)
+		return fail(ps, "%s: at most %d hosts", ps->name, MAX_HOSTS);
+	return strlist_add_copy(ps, hosts, arg);
+}
+
 static int
 opt_rcpt(struct parser *ps, const char *arg)
 {
@@ -1083,7 +1115,7 @@ handle_option(struct parser *ps, int c, char *arg)
 	if (opt_flag(cfg, c))
 		return 0;
 	switch (c) {
-	case 'H': return opt_checked_str(ps, &cfg->host, arg, check_host);
+	case 'H': return opt_host(ps, arg);
 	case 'M': return opt_checked_str(ps, &cfg->mx_domain, arg, check_host);
 	case 'p': return opt_port(ps, arg);
 	case OPT_MX_POLICY: return opt_mx_policy(ps, arg);
@@ -1391,9 +1423,9 @@ check_combination(struct parser *ps)
 {
 	const struct sp_config *cfg = ps->cfg;
 
-	if (cfg->host == NULL && cfg->mx_domain == NULL)
+	if (cfg->hosts.n == 0 && cfg->mx_domain == NULL)
 		return fail(ps, "no host: give -H HOST or -M DOMAIN");
-	if (cfg->host != NULL && cfg->mx_domain != NULL)
+	if (cfg->hosts.n > 0 && cfg->mx_domain != NULL)
 		return fail(ps, "give -H HOST or -M DOMAIN, not both");
 	if (cfg->output == SP_OUTPUT_LLD && cfg->mx_domain == NULL)
 		return fail(ps, "--output lld lists the MX hosts of -M DOMAIN: give -M");
@@ -1504,7 +1536,7 @@ sp_config_free(struct sp_config *cfg)
 		return;
 
 	const char **strs[] = {
-		&cfg->host, &cfg->mx_domain, &cfg->dns_server, &cfg->expect,
+		&cfg->mx_domain, &cfg->dns_server, &cfg->expect,
 		&cfg->fqdn, &cfg->from, &cfg->subject, &cfg->sni, &cfg->ca_file,
 		&cfg->ca_path, &cfg->tls_min, &cfg->auth_mech, &cfg->auth_user,
 		&cfg->authfile, &cfg->transcript,
@@ -1514,6 +1546,7 @@ sp_config_free(struct sp_config *cfg)
 		free((char *)*strs[i]);
 		*strs[i] = NULL;
 	}
+	strlist_free(&cfg->hosts, true);
 	strlist_free(&cfg->rcpts, true);
 	strlist_free(&cfg->commands, true);
 	strlist_free(&cfg->responses, true);
@@ -1538,7 +1571,8 @@ sp_options_help(void)
 "  [-v] [--output nagios|json|lld] [--extra-opts=[SECTION][@FILE]]\n"
 "\n"
 "Target:\n"
-"  -H, --hostname HOST      server name or IP address\n"
+"  -H, --hostname HOST      server name or IP address; repeatable: several\n"
+"                           hosts are checked at once, worst state wins\n"
 "  -M, --mx DOMAIN          check every MX host of DOMAIN instead of -H\n"
 "      --mx-policy POLICY   worst (default), any (OK if one target is OK)\n"
 "                           or primary (judged on the best preference only)\n"

@@ -57,8 +57,9 @@ to_library(const struct sp_config *cfg)
 	smtpprobe_opts *o = smtpprobe_opts_new();
 
 	CHECK(o != NULL);
-	if (cfg->host != NULL)
-		(void)smtpprobe_opts_set_host(o, cfg->host, cfg->port);
+	for (size_t i = 0; i < cfg->hosts.n; i++)
+		(void)(i == 0 ? smtpprobe_opts_set_host(o, cfg->hosts.v[0], cfg->port)
+			      : smtpprobe_opts_add_host(o, cfg->hosts.v[i]));
 	if (cfg->fqdn != NULL)
 		(void)smtpprobe_opts_set_helo_name(o, cfg->fqdn);
 	if (cfg->from != NULL)
@@ -130,8 +131,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (act == SP_USAGE_ERROR)
 		CHECK(err[0] != '\0');
 	if (act == SP_RUN) {
-		CHECK(cfg.host != NULL || cfg.mx_domain != NULL);
-		check_wire(cfg.host);
+		CHECK(cfg.hosts.n > 0 || cfg.mx_domain != NULL);
+		for (size_t i = 0; i < cfg.hosts.n; i++)
+			check_wire(cfg.hosts.v[i]);
 		check_wire(cfg.mx_domain);
 		check_wire(cfg.fqdn);
 		check_wire(cfg.from);

@@ -119,7 +119,8 @@ test_defaults(void **state)
 	struct run *r = *state;
 
 	OK(r, "-H", "mx.example.org");
-	assert_string_equal(r->cfg.host, "mx.example.org");
+	assert_int_equal(r->cfg.hosts.n, 1);
+	assert_string_equal(r->cfg.hosts.v[0], "mx.example.org");
 	assert_int_equal(r->cfg.port, 0);
 	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_ANY);
 	assert_null(r->cfg.mx_domain);
@@ -154,14 +155,15 @@ test_target_options(void **state)
 	struct run *r = *state;
 
 	OK(r, "--hostname", "192.0.2.1", "-p", "2525", "-4");
-	assert_string_equal(r->cfg.host, "192.0.2.1");
+	assert_int_equal(r->cfg.hosts.n, 1);
+	assert_string_equal(r->cfg.hosts.v[0], "192.0.2.1");
 	assert_int_equal(r->cfg.port, 2525);
 	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_IPV4);
 	OK(r, "-H", "2001:db8::1", "--port=65535", "-4", "--use-ipv6");
 	assert_int_equal(r->cfg.port, 65535);
 	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_IPV6);
 	OK(r, "-M", "example.org", "--mx-policy", "primary");
-	assert_null(r->cfg.host);
+	assert_int_equal(r->cfg.hosts.n, 0);
 	assert_string_equal(r->cfg.mx_domain, "example.org");
 	assert_int_equal(r->cfg.mx_policy, SP_MX_PRIMARY);
 	OK(r, "--mx=example.org", "--mx-policy=ANY");
@@ -515,6 +517,34 @@ test_missing_host(void **state)
 	BAD(r, "no host: give -H HOST or -M DOMAIN", "-p", "25");
 	BAD(r, "no host", "-v");
 	BAD(r, "not both", "-H", "h", "-M", "example.org");
+	BAD(r, "not both", "-H", "h", "-H", "i", "-M", "example.org");
+}
+
+static void
+test_many_hosts(void **state)
+{
+	struct run *r = *state;
+	char **argv = calloc(2 * 1026 + 2, sizeof(*argv));
+	char name[1025][16];
+	int n = 1;
+
+	assert_non_null(argv);
+	argv[0] = "check_smtp_probe";
+	for (int i = 0; i < 1025; i++) {
+		snprintf(name[i], sizeof name[i], "127.1.%d.%d", i / 250, i % 250 + 1);
+		argv[n++] = "-H";
+		argv[n++] = name[i];
+		if (i == 1023) {
+			assert_int_equal(sp_options_parse(n, argv, &r->cfg, r->err, sizeof r->err), SP_RUN);
+			assert_int_equal(r->cfg.hosts.n, 1024);
+			assert_string_equal(r->cfg.hosts.v[1023], "127.1.4.24");
+			sp_config_free(&r->cfg);
+		}
+	}
+	assert_int_equal(sp_options_parse(n, argv, &r->cfg, r->err, sizeof r->err), SP_USAGE_ERROR);
+	assert_non_null(strstr(r->err, "at most 1024 hosts"));
+	BAD(r, "contains CR, LF or NUL", "-H", "a.example.org", "-H", "b\r\nRCPT");
+	free(argv);
 }
 
 static void
@@ -882,7 +912,8 @@ test_extra_opts_file(void **state)
 	temp_text(path, ini_text);
 	snprintf(arg, sizeof arg, "--extra-opts=@%s", path);
 	OK(r, arg);
-	assert_string_equal(r->cfg.host, "ini.example.org");
+	assert_int_equal(r->cfg.hosts.n, 1);
+	assert_string_equal(r->cfg.hosts.v[0], "ini.example.org");
 	assert_int_equal(r->cfg.port, 2525);
 	assert_true(r->cfg.lmtp);
 	assert_int_equal(r->cfg.rcpts.n, 1);
@@ -892,14 +923,21 @@ test_extra_opts_file(void **state)
 	/* the command line wins for single values; lists add up, ini first */
 	OK(r, "-p", "25", "--rcpt", "cli@example.org", arg, "-H", "cli.example.org");
 	assert_int_equal(r->cfg.port, 25);
-	assert_string_equal(r->cfg.host, "cli.example.org");
+	assert_int_equal(r->cfg.hosts.n, 1);
+	assert_string_equal(r->cfg.hosts.v[0], "cli.example.org");
 	assert_int_equal(r->cfg.rcpts.n, 2);
 	assert_string_equal(r->cfg.rcpts.v[0], "ini@example.org");
 	assert_string_equal(r->cfg.rcpts.v[1], "cli@example.org");
+	/* several -H on the command line: all of them, the ini's dropped */
+	OK(r, arg, "-H", "a.example.org", "-H", "b.example.org");
+	assert_int_equal(r->cfg.hosts.n, 2);
+	assert_string_equal(r->cfg.hosts.v[0], "a.example.org");
+	assert_string_equal(r->cfg.hosts.v[1], "b.example.org");
 
 	snprintf(arg, sizeof arg, "--extra-opts=special@%s", path);
 	OK(r, arg);
-	assert_string_equal(r->cfg.host, "special.example.org");
+	assert_int_equal(r->cfg.hosts.n, 1);
+	assert_string_equal(r->cfg.hosts.v[0], "special.example.org");
 	assert_int_equal(r->cfg.port, 0);
 	assert_int_equal(r->cfg.verbose, 1);
 
@@ -923,9 +961,11 @@ test_extra_opts_search(void **state)
 	temp_text(path, ini_text);
 	setenv("MP_CONFIG_FILE", path, 1);
 	OK(r, "--extra-opts");
-	assert_string_equal(r->cfg.host, "ini.example.org");
+	assert_int_equal(r->cfg.hosts.n, 1);
+	assert_string_equal(r->cfg.hosts.v[0], "ini.example.org");
 	OK(r, "--extra-opts=special", "-v");
-	assert_string_equal(r->cfg.host, "special.example.org");
+	assert_int_equal(r->cfg.hosts.n, 1);
+	assert_string_equal(r->cfg.hosts.v[0], "special.example.org");
 	assert_int_equal(r->cfg.verbose, 2);
 	/* two of them: both sections, in order */
 	OK(r, "--extra-opts=special", "--extra-opts=other");
@@ -1028,6 +1068,7 @@ main(void)
 		T(test_header_checks),
 		T(test_command_checks),
 		T(test_missing_host),
+		T(test_many_hosts),
 		T(test_data_needs_from_and_rcpt),
 		T(test_timeout_forms),
 		T(test_notify_forms),
