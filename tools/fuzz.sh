@@ -21,7 +21,7 @@ build=$(cd "${FUZZ_BUILDDIR:-$src}" && pwd) # absolute: fuzz_options chdir()s
 secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 nicelvl=${FUZZ_NICE:-0}
-all="reply caps message range options"
+all="reply caps message range options dialog"
 names=${*:-$all}
 
 [ -f "$build/Makefile" ] || { echo "fuzz: $build is not configured (run ./configure)" >&2; exit 1; }
@@ -49,6 +49,7 @@ fi
 maxlen() {
 	case $1 in
 	reply) echo 16384 ;;
+	dialog) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }
