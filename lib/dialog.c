@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/ssl.h>
 
 #include "auth.h"
 #include "dialog.h"
@@ -89,6 +88,7 @@ struct sp_dialog {
 	bool pipelining;
 	bool winding_down;     /* decided: only QUIT is left to do */
 	bool notify_noted;
+	const struct sp_tls_ops *tls; /* the TLS module, when TLS or CRAM-MD5 is used */
 	struct ssl_ctx_st *tls_ctx;
 	struct ssl_st *ssl;    /* owned by the connection once handed over */
 	bool tls_up, authed;
@@ -553,13 +553,13 @@ start_tls(struct sp_dialog *d)
 	const smtpprobe_opts *o = d->env.opts;
 	char err[200];
 
-	if (d->tls_ctx == NULL && (d->tls_ctx = sp_tls_ctx_new(o, err, sizeof(err))) == NULL) {
+	if (d->tls_ctx == NULL && (d->tls_ctx = d->tls->ctx_new(o, err, sizeof(err))) == NULL) {
 		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS setup failed: %s", err);
 		finish(d);
 		return;
 	}
-	d->ssl = sp_tls_new(d->tls_ctx, o->sni != NULL ? o->sni : d->r->host, err, sizeof(err));
-	if (d->ssl == NULL || sp_conn_start_tls(d->conn, d->ssl) == -1) {
+	d->ssl = d->tls->ssl_new(d->tls_ctx, o->sni != NULL ? o->sni : d->r->host, err, sizeof(err));
+	if (d->ssl == NULL || sp_conn_start_tls(d->conn, d->tls, d->ssl) == -1) {
 		d->ssl = NULL;
 		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS setup failed: %s", err);
 		finish(d);
@@ -580,7 +580,7 @@ on_tls_up(void *arg)
 	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, t - d->tls_start);
 	d->last_reply = t;
 	d->tls_up = true;
-	if (sp_tls_facts(d->ssl, d->r) == -1) {
+	if (d->tls->facts(d->ssl, d->r) == -1) {
 		internal_error(d);
 		return;
 	}
@@ -610,12 +610,12 @@ static void
 tls_failed(struct sp_dialog *d, int err)
 {
 	const char *why = sp_conn_tls_error(d->conn);
-	long v = d->ssl != NULL ? SSL_get_verify_result(d->ssl) : X509_V_OK;
+	const char *cert = d->ssl != NULL ? d->tls->verify_error(d->ssl) : NULL;
 
 	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d) - d->tls_start);
-	if (v != X509_V_OK)
+	if (cert != NULL)
 		sp_result_fail(d->r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1,
-			"certificate verification failed: %s", X509_verify_cert_error_string(v));
+			"certificate verification failed: %s", cert);
 	else
 		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS handshake failed: %s",
 			*why ? why : err == 0 ? "connection closed by server" : strerror(err));
@@ -703,7 +703,7 @@ auth_response(struct sp_dialog *d, const struct sp_reply_line *line)
 		return sp_b64_encode(d->auth_step == 0 ? o->auth_user : o->auth_pass,
 			strlen(d->auth_step == 0 ? o->auth_user : o->auth_pass));
 	if (o->auth == SMTPPROBE_AUTH_CRAM_MD5 && d->auth_step == 0)
-		return sp_auth_cram_md5(o->auth_user, o->auth_pass, chal, strlen(chal), sp_tls_hmac_md5);
+		return sp_auth_cram_md5(o->auth_user, o->auth_pass, chal, strlen(chal), d->tls->hmac_md5);
 	return NULL;
 }
 
@@ -1059,12 +1059,20 @@ sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 {
 	static const struct sp_conn_cb cb = { on_connected, on_input, on_failed, on_tls_up };
 
+	const smtpprobe_opts *o = d->env.opts;
 	char err[200];
 
+	if ((o->tls != SMTPPROBE_TLS_NONE || o->auth == SMTPPROBE_AUTH_CRAM_MD5) &&
+	    (d->tls = sp_tls_load(err, sizeof(err))) == NULL) {
+		d->r->start = now(d);
+		sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1, "%s", err);
+		finish(d);
+		return 0;
+	}
 	/* Loading trust anchors must not hold up a PROXY header or the
 	 * handshake; a failure here is reported when start_tls() retries. */
-	if (d->env.opts->tls != SMTPPROBE_TLS_NONE)
-		d->tls_ctx = sp_tls_ctx_new(d->env.opts, err, sizeof(err));
+	if (o->tls != SMTPPROBE_TLS_NONE)
+		d->tls_ctx = d->tls->ctx_new(o, err, sizeof(err));
 	if ((d->conn = sp_conn_new(d->env.base, &cb, d)) == NULL)
 		return -1;
 	d->r->start = d->connect_at = now(d);
@@ -1105,7 +1113,8 @@ sp_dialog_free(struct sp_dialog *d)
 	if (d->finish_ev != NULL)
 		event_free(d->finish_ev);
 	sp_conn_free(d->conn);
-	sp_tls_ctx_free(d->tls_ctx);
+	if (d->tls_ctx != NULL)
+		d->tls->ctx_free(d->tls_ctx);
 	sp_reply_free(&d->parser);
 	free(d->steps);
 	free(d->message);

@@ -1,5 +1,7 @@
 /*
- * tls.c - OpenSSL contexts, certificate verification and facts.
+ * tls.c - the TLS module (smtpprobe-tls.so): OpenSSL contexts, certificate
+ * verification and facts, libevent's OpenSSL filter. Its one exported
+ * symbol is the table of operations, smtpprobe_tls_module; see tls.h.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -7,8 +9,11 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/hmac.h>
 #include <openssl/ssl.h>
@@ -17,25 +22,25 @@
 #include "tls.h"
 
 static void
-ossl_err(char *err, size_t errlen, const char *what)
-{
-	char reason[160];
-
-	sp_tls_reason(ERR_get_error(), reason, sizeof(reason));
-	snprintf(err, errlen, "%s: %s", what, reason);
-	ERR_clear_error();
-}
-
-void
-sp_tls_reason(unsigned long e, char *buf, size_t len)
+tls_reason(unsigned long e, char *buf, size_t len)
 {
 	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
 
 	snprintf(buf, len, "%s", r != NULL ? r : "unknown error");
 }
 
-SSL_CTX *
-sp_tls_ctx_new(const smtpprobe_opts *o, char *err, size_t errlen)
+static void
+ossl_err(char *err, size_t errlen, const char *what)
+{
+	char reason[160];
+
+	tls_reason(ERR_get_error(), reason, sizeof(reason));
+	snprintf(err, errlen, "%s: %s", what, reason);
+	ERR_clear_error();
+}
+
+static SSL_CTX *
+ctx_new(const smtpprobe_opts *o, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	int ok;
@@ -63,14 +68,14 @@ sp_tls_ctx_new(const smtpprobe_opts *o, char *err, size_t errlen)
 	return ctx;
 }
 
-void
-sp_tls_ctx_free(SSL_CTX *ctx)
+static void
+ctx_free(SSL_CTX *ctx)
 {
 	SSL_CTX_free(ctx);
 }
 
-SSL *
-sp_tls_new(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
+static SSL *
+ssl_new(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 	bool literal = inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
@@ -90,8 +95,8 @@ sp_tls_new(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
 	return ssl;
 }
 
-bool
-sp_tls_verified(SSL *ssl, char *why, size_t len)
+static bool
+verified(SSL *ssl, char *why, size_t len)
 {
 	long v = SSL_get_verify_result(ssl);
 
@@ -103,6 +108,14 @@ sp_tls_verified(SSL *ssl, char *why, size_t len)
 		return true;
 	snprintf(why, len, "%s", X509_verify_cert_error_string(v));
 	return false;
+}
+
+static const char *
+verify_error(SSL *ssl)
+{
+	long v = SSL_get_verify_result(ssl);
+
+	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
 }
 
 static void
@@ -164,8 +177,8 @@ not_after(X509 *cert)
 	return (int64_t)timegm(&tm);
 }
 
-int
-sp_tls_facts(SSL *ssl, struct smtpprobe_result *r)
+static int
+facts(SSL *ssl, struct smtpprobe_result *r)
 {
 	struct sp_tls_facts *f = r->tls;
 	X509 *cert = SSL_get0_peer_certificate(ssl);
@@ -174,7 +187,7 @@ sp_tls_facts(SSL *ssl, struct smtpprobe_result *r)
 		return -1;
 	snprintf(f->version, sizeof(f->version), "%s", SSL_get_version(ssl));
 	snprintf(f->cipher, sizeof(f->cipher), "%s", SSL_get_cipher_name(ssl));
-	if (!sp_tls_verified(ssl, f->error, sizeof(f->error)) && f->error[0] == '\0')
+	if (!verified(ssl, f->error, sizeof(f->error)) && f->error[0] == '\0')
 		snprintf(f->error, sizeof(f->error), "not verified");
 	if (cert == NULL)
 		return 0;
@@ -185,8 +198,8 @@ sp_tls_facts(SSL *ssl, struct smtpprobe_result *r)
 	return 0;
 }
 
-void
-sp_tls_hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen,
+static void
+hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen,
 	unsigned char out[16])
 {
 	unsigned int len = 16;
@@ -194,3 +207,39 @@ sp_tls_hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen,
 	if (HMAC(EVP_md5(), key, (int)keylen, msg, msglen, out, &len) == NULL)
 		memset(out, 0, 16);
 }
+
+static struct bufferevent *
+filter_new(struct bufferevent *under, SSL *ssl)
+{
+	struct bufferevent *f = bufferevent_openssl_filter_new(bufferevent_get_base(under),
+		under, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+
+	/* Servers often close after 221 without close_notify: that is EOF. */
+	if (f != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
+	return f;
+}
+
+static void
+filter_error(struct bufferevent *bev, char *buf, size_t len)
+{
+	unsigned long e, first = 0;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		if (first == 0)
+			first = e;
+	buf[0] = '\0';
+	if (first != 0 && ERR_reason_error_string(first) != NULL)
+		snprintf(buf, len, "%s", ERR_reason_error_string(first));
+}
+
+#if HAVE_VISIBILITY
+__attribute__((visibility("default")))
+#endif
+extern const struct sp_tls_ops smtpprobe_tls_module;
+
+const struct sp_tls_ops smtpprobe_tls_module = {
+	PACKAGE_VERSION,
+	ctx_new, ctx_free, ssl_new, SSL_free, facts, verify_error, hmac_md5,
+	filter_new, filter_error,
+};

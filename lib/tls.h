@@ -1,35 +1,55 @@
 /*
- * tls.h - OpenSSL for the dialog: the context, one SSL per connection with
- * SNI and the host name to check, the verdict on the certificate, and the
- * facts worth reporting. Verification is one step of its own, so DANE
- * (RFC 7672) can replace it later.
+ * tls.h - the TLS half of the library: OpenSSL contexts, one SSL per
+ * connection with SNI and the name to check, the verdict on the
+ * certificate, the facts worth reporting, and libevent's OpenSSL filter.
+ *
+ * It is a module of its own, smtpprobe-tls.so (tls.c), that sp_tls_load()
+ * brings in the first time a dialog needs TLS or CRAM-MD5: a plain check
+ * never maps, relocates or initialises OpenSSL, which is most of what a
+ * short-lived plugin process would otherwise spend. Verification stays one
+ * step of its own, so DANE (RFC 7672) can replace it later.
  */
 #ifndef SP_TLS_H
 #define SP_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "internal.h"
 
+struct bufferevent;
 struct ssl_ctx_st;
 struct ssl_st;
 
-/* @return a client context for @p o, or NULL with a reason in @p err. */
-struct ssl_ctx_st *sp_tls_ctx_new(const smtpprobe_opts *o, char *err, size_t errlen);
-void sp_tls_ctx_free(struct ssl_ctx_st *ctx);
+struct sp_tls_ops {
+	/* PACKAGE_VERSION of the build: module and library must match. */
+	const char *version;
+	/* @return a client context for @p o, or NULL with a reason in @p err. */
+	struct ssl_ctx_st *(*ctx_new)(const smtpprobe_opts *o, char *err, size_t errlen);
+	void (*ctx_free)(struct ssl_ctx_st *ctx);
+	/*
+	 * @return an SSL that sends SNI and checks the certificate against
+	 * @p name (a DNS name or an IP literal), or NULL with a reason in @p err.
+	 */
+	struct ssl_st *(*ssl_new)(struct ssl_ctx_st *ctx, const char *name, char *err, size_t errlen);
+	void (*ssl_free)(struct ssl_st *ssl);
+	/* Fills r->tls from a completed handshake. @return 0, or -1 on ENOMEM. */
+	int (*facts)(struct ssl_st *ssl, struct smtpprobe_result *r);
+	/* @return why the chain failed verification, or NULL when it did not. */
+	const char *(*verify_error)(struct ssl_st *ssl);
+	/* HMAC-MD5 for CRAM-MD5 (auth.c stays free of crypto libraries). */
+	void (*hmac_md5)(const void *key, size_t keylen, const void *msg, size_t msglen,
+		unsigned char out[16]);
+	/* @return @p under wrapped in a client TLS filter that owns @p ssl, or NULL. */
+	struct bufferevent *(*filter_new)(struct bufferevent *under, struct ssl_st *ssl);
+	/* The first OpenSSL error the filter queued, in words ("" if none). */
+	void (*filter_error)(struct bufferevent *bev, char *buf, size_t len);
+};
+
 /*
- * @return an SSL that sends SNI and checks the certificate against @p name
- * (a DNS name or an IP literal), or NULL with a reason in @p err.
+ * @return the TLS module's operations (loading it on first use), or NULL
+ * with the reason in @p err when it cannot be found or does not match.
  */
-struct ssl_st *sp_tls_new(struct ssl_ctx_st *ctx, const char *name, char *err, size_t errlen);
-/* Fills r->tls from a completed handshake. @return 0, or -1 on ENOMEM. */
-int sp_tls_facts(struct ssl_st *ssl, struct smtpprobe_result *r);
-/* @return true when the peer's certificate verified; else why, in words. */
-bool sp_tls_verified(struct ssl_st *ssl, char *why, size_t len);
-/* OpenSSL's reason for error code @p e, in words. */
-void sp_tls_reason(unsigned long e, char *buf, size_t len);
-/* HMAC-MD5 for CRAM-MD5 (auth.c stays free of crypto libraries). */
-void sp_tls_hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen,
-	unsigned char out[16]);
+const struct sp_tls_ops *sp_tls_load(char *err, size_t errlen);
 
 #endif

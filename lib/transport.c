@@ -19,11 +19,9 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
+#include "tls.h"
 #include "transport.h"
 
 struct sp_conn {
@@ -31,7 +29,8 @@ struct sp_conn {
 	struct sp_conn_cb cb;
 	void *arg;
 	int stopped;
-	SSL *pending_ssl;  /* TLS to start when the current callback returns */
+	const struct sp_tls_ops *tls_ops;
+	struct ssl_st *pending_ssl; /* TLS to start when the current callback returns */
 	int tls;
 	char tls_error[160];
 };
@@ -43,24 +42,20 @@ static void conn_event(struct bufferevent *bev, short what, void *arg);
 static void
 switch_to_tls(struct sp_conn *c)
 {
-	SSL *ssl = c->pending_ssl;
+	struct ssl_st *ssl = c->pending_ssl;
 	struct bufferevent *f;
 
 	c->pending_ssl = NULL;
 	if (c->stopped) {
-		SSL_free(ssl);
+		c->tls_ops->ssl_free(ssl);
 		return;
 	}
-	f = bufferevent_openssl_filter_new(bufferevent_get_base(c->bev), c->bev, ssl,
-		BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (f == NULL) {
-		SSL_free(ssl);
+	if ((f = c->tls_ops->filter_new(c->bev, ssl)) == NULL) {
+		c->tls_ops->ssl_free(ssl);
 		c->stopped = 1;
 		c->cb.failed(c->arg, ENOMEM);
 		return;
 	}
-	/* Servers often close after 221 without close_notify: that is EOF. */
-	bufferevent_openssl_set_allow_dirty_shutdown(f, 1);
 	c->bev = f;
 	c->tls = 1;
 	bufferevent_setcb(f, conn_read, NULL, conn_event, c);
@@ -92,18 +87,6 @@ conn_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-keep_tls_error(struct sp_conn *c, struct bufferevent *bev)
-{
-	unsigned long e, first = 0;
-
-	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		if (first == 0)
-			first = e;
-	if (first != 0 && ERR_reason_error_string(first) != NULL)
-		snprintf(c->tls_error, sizeof(c->tls_error), "%s", ERR_reason_error_string(first));
-}
-
-static void
 conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct sp_conn *c = arg;
@@ -127,7 +110,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (c->tls)
-		keep_tls_error(c, bev);
+		c->tls_ops->filter_error(bev, c->tls_error, sizeof(c->tls_error));
 	/* OpenSSL's filter can report the close before the last records it
 	 * decrypted were read: a server's 221 must not be lost to its EOF. */
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
@@ -192,13 +175,14 @@ sp_conn_write(struct sp_conn *c, const void *data, size_t len)
 }
 
 int
-sp_conn_start_tls(struct sp_conn *c, struct ssl_st *ssl)
+sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st *ssl)
 {
 	if (c->pending_ssl != NULL || c->tls) {
-		SSL_free(ssl);
+		ops->ssl_free(ssl);
 		errno = EALREADY;
 		return -1;
 	}
+	c->tls_ops = ops;
 	c->pending_ssl = ssl;
 	return 0;
 }
@@ -300,7 +284,8 @@ sp_conn_free(struct sp_conn *c)
 {
 	if (c == NULL)
 		return;
-	SSL_free(c->pending_ssl);
+	if (c->pending_ssl != NULL)
+		c->tls_ops->ssl_free(c->pending_ssl);
 	bufferevent_free(c->bev);
 	free(c);
 }

@@ -22,6 +22,7 @@ struct sp_conn_cb {
 };
 
 struct ssl_st;
+struct sp_tls_ops;
 
 /* @return a connection, or NULL (ENOMEM). Nothing happens until connect. */
 struct sp_conn *sp_conn_new(struct event_base *base, const struct sp_conn_cb *cb, void *arg);
@@ -35,10 +36,11 @@ int sp_conn_connect(struct sp_conn *c, const struct sockaddr *sa, socklen_t len)
 int sp_conn_write(struct sp_conn *c, const void *data, size_t len);
 /*
  * Starts a TLS handshake over the connection with @p ssl (owned from now
- * on). It begins once the current read callback has returned, so bytes
- * already received are never handed to TLS. @return 0 or -1 (ENOMEM).
+ * on), through the TLS module's @p ops. It begins once the current read
+ * callback has returned, so bytes already received are never handed to
+ * TLS. @return 0 or -1 (ENOMEM).
  */
-int sp_conn_start_tls(struct sp_conn *c, struct ssl_st *ssl);
+int sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st *ssl);
 /* OpenSSL's reason for the last TLS failure, in words ("" if none). */
 const char *sp_conn_tls_error(const struct sp_conn *c);
 /* Queues a PROXY protocol header (version 1 or 2) for this connection. */

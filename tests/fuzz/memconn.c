@@ -15,16 +15,16 @@
 #include <netinet/in.h>
 
 #include <event2/event.h>
-#include <openssl/ssl.h>
-
 #include "memconn.h"
+#include "tls.h"
 #include "transport.h"
 
 struct sp_conn {
 	struct sp_conn_cb cb;
 	void *arg;
 	struct event *connect_ev;
-	SSL *ssl;
+	const struct sp_tls_ops *ops;
+	struct ssl_st *ssl;
 	bool stopped;
 	struct memconn_out out;
 };
@@ -108,13 +108,14 @@ sp_conn_write(struct sp_conn *c, const void *data, size_t len)
 }
 
 int
-sp_conn_start_tls(struct sp_conn *c, struct ssl_st *ssl)
+sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st *ssl)
 {
 	if (c->ssl != NULL) {
-		SSL_free(ssl);
+		ops->ssl_free(ssl);
 		errno = EALREADY;
 		return -1;
 	}
+	c->ops = ops;
 	c->ssl = ssl;
 	c->out.tls_starts++;
 	return 0;
@@ -163,7 +164,8 @@ sp_conn_free(struct sp_conn *c)
 	if (current == c)
 		current = NULL;
 	event_free(c->connect_ev);
-	SSL_free(c->ssl);
+	if (c->ssl != NULL)
+		c->ops->ssl_free(c->ssl);
 	free(c->out.buf);
 	free(c);
 }
