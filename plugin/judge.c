@@ -159,13 +159,26 @@ judge_expect(const struct sp_config *cfg, struct sp_target_verdict *v)
 			line + strlen("banner "), cfg->expect);
 }
 
+/*
+ * After STARTTLS the server must not offer it again (RFC 3207 4.2) and
+ * the first EHLO's list is dropped: a handshake after STARTTLS is the proof
+ * that it was offered.
+ */
+static bool
+had_ext(const struct sp_config *cfg, const smtpprobe_result *r, const char *ext)
+{
+	if (cfg->starttls && strcasecmp(ext, "STARTTLS") == 0 && *smtpprobe_result_tls_version(r))
+		return true;
+	return smtpprobe_result_has_ext(r, ext);
+}
+
 static void
 judge_exts(const struct sp_config *cfg, struct sp_target_verdict *v)
 {
 	if (!smtpprobe_stage_ran(v->r, SMTPPROBE_STAGE_EHLO))
 		return;
 	for (size_t i = 0; i < cfg->require_ext.n; i++)
-		if (!smtpprobe_result_has_ext(v->r, cfg->require_ext.v[i]))
+		if (!had_ext(cfg, v->r, cfg->require_ext.v[i]))
 			raise_to(v, SP_CRITICAL, "%s does not advertise %s",
 				*smtpprobe_result_greeting(v->r) ? smtpprobe_result_greeting(v->r) : "EHLO",
 				cfg->require_ext.v[i]);

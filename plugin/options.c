@@ -1409,8 +1409,9 @@ apply_secrets(struct parser *ps)
 
 	if (cfg->authfile != NULL && apply_authfile(ps) < 0)
 		return -1;
+	/* Empty is unset: Icinga 2 passes every env entry, empty when unused. */
 	pass = getenv("SMTP_PROBE_PASSWORD");
-	if (cfg->auth_pass == NULL && pass != NULL) {
+	if (cfg->auth_pass == NULL && pass != NULL && *pass != '\0') {
 		snprintf(ps->name, sizeof ps->name, "SMTP_PROBE_PASSWORD");
 		return set_password(ps, pass);
 	}

@@ -790,6 +790,9 @@ test_env_password(void **state)
 	OK(r, "-H", "h", "-A", "PLAIN", "-U", "u");
 	setenv("SMTP_PROBE_PASSWORD", "bad\rsecret", 1);
 	BAD(r, "SMTP_PROBE_PASSWORD contains CR, LF or NUL", "-H", "h");
+	setenv("SMTP_PROBE_PASSWORD", "", 1); /* as Icinga 2 sets an unused env entry */
+	OK(r, "-H", "h", "-U", "u");
+	assert_null(r->cfg.auth_pass);
 	unsetenv("SMTP_PROBE_PASSWORD");
 	OK(r, "-H", "h");
 	assert_null(r->cfg.auth_pass);
