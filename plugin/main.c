@@ -211,7 +211,7 @@ report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_tr
 	enum sp_state state;
 
 	if (sp_judge(cfg, p, &rep) == -1) {
-		printf("SMTP UNKNOWN - out of memory\n");
+		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, "out of memory");
 		return SP_UNKNOWN;
 	}
 	state = rep.state;
@@ -251,16 +251,19 @@ run_check(const struct sp_config *cfg)
 	smtpprobe_opts *o = library_opts(cfg);
 	smtpprobe_probe *p = NULL;
 	enum sp_state state = SP_UNKNOWN;
+	char why[600];
 
 	raise_fd_limit(cfg);
 	run.base = base;
 	if (base == NULL || o == NULL || (p = smtpprobe_probe_start(base, o, &cb, &run)) == NULL) {
-		printf("SMTP UNKNOWN - cannot start the check: %s\n", strerror(errno));
+		snprintf(why, sizeof(why), "cannot start the check: %s", strerror(errno));
+		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, why);
 		goto out;
 	}
 	event_base_dispatch(base);
 	if (cfg->transcript != NULL && write_transcript(cfg->transcript, &run.transcript) == -1) {
-		printf("SMTP UNKNOWN - cannot write transcript %s: %s\n", cfg->transcript, strerror(errno));
+		snprintf(why, sizeof(why), "cannot write transcript %s: %s", cfg->transcript, strerror(errno));
+		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, why);
 		goto out;
 	}
 	state = report(cfg, p, &run.transcript);
@@ -271,6 +274,24 @@ out:
 		event_base_free(base);
 	sp_transcript_free(&run.transcript);
 	return state;
+}
+
+/*
+ * Whether the command line asked for JSON, read without the parser (which
+ * has refused it): the last --output before "--" counts, as it would.
+ */
+static bool
+wants_json(int argc, char **argv)
+{
+	bool json = false;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--output=", 9) == 0)
+			json = strcmp(argv[i] + 9, "json") == 0;
+		else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
+			json = strcmp(argv[++i], "json") == 0;
+	}
+	return json;
 }
 
 int
@@ -289,11 +310,11 @@ main(int argc, char **argv)
 		printf("check_smtp_probe %s (libsmtpprobe %s)\n", PACKAGE_VERSION, smtpprobe_version());
 		break;
 	case SP_USAGE_ERROR:
-		printf("SMTP UNKNOWN - %s\n", err);
+		sp_output_unknown(stdout, wants_json(argc, argv), err);
 		break;
 	case SP_RUN:
 		if ((why = unsupported(&cfg)) != NULL)
-			printf("SMTP UNKNOWN - %s\n", why);
+			sp_output_unknown(stdout, cfg.output == SP_OUTPUT_JSON, why);
 		else
 			state = run_check(&cfg);
 		break;

@@ -473,3 +473,16 @@ sp_output_lld(FILE *out, const struct sp_config *cfg, const struct sp_report *re
 	fputs("]}\n", out);
 	return SP_OK;
 }
+
+void
+sp_output_unknown(FILE *out, bool json, const char *why)
+{
+	if (!json) {
+		fprintf(out, "SMTP UNKNOWN - %s\n", why);
+		return;
+	}
+	fprintf(out, "{\"state\":\"%s\",\"exit_code\":%d,\"summary\":", sp_state_name(SP_UNKNOWN),
+		(int)SP_UNKNOWN);
+	json_str(out, why);
+	fputs(",\"notes\":\"\",\"targets\":[]}\n", out);
+}

@@ -24,6 +24,12 @@ void sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_re
 	const struct sp_transcript *t);
 void sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t);
+/*
+ * UNKNOWN before any check ran (bad options, no event loop): the status
+ * line, or with --output json a JSON document of the same shape, so that a
+ * Zabbix item always gets JSON.
+ */
+void sp_output_unknown(FILE *out, bool json, const char *why);
 /* Zabbix LLD of the MX hosts and addresses; @return the exit state. */
 enum sp_state sp_output_lld(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t);

@@ -9,6 +9,10 @@
 # and the machine's mail setup is never configured or started by this script.
 # dovecot-core is there for its SASL server only: tests/lib/postfix.sh runs a
 # private Dovecot from the test's temp dir (pf_dovecot_start) for auth.test.
+# icinga2, nagios4-core and zabbix-agent are for `make check-integration`
+# (tests/systems/), which runs each privately; their system services are
+# kept from starting while the packages are installed (a policy-rc.d of our
+# own, when the machine has none).
 #
 # Usage: tools/install-deps.sh        (as root, or as a user with sudo)
 set -eu
@@ -18,7 +22,8 @@ libevent-dev libssl-dev libudns-dev libcmocka-dev
 postfix dnsmasq-base monitoring-plugins-standard swaks valgrind
 python3 openssl time iproute2 dovecot-core
 clang libclang-rt-14-dev
-dpkg-dev debhelper lintian rpm mandoc"
+dpkg-dev debhelper lintian rpm mandoc
+icinga2 nagios4-core zabbix-agent curl python3-yaml"
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -65,6 +70,15 @@ case " $missing " in
 		$SUDO debconf-set-selections
 	;;
 esac
+
+# Daemons the tests run privately are not to be started as system services.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# install-deps.sh of smtp-probe: no service starts while it installs\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
 # shellcheck disable=SC2086 # word splitting of the package list is intended

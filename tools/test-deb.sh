@@ -66,6 +66,22 @@ else
 	no "closed port: expected CRITICAL, exit 2; got exit $rc: $line"
 fi
 
+# -S loads the packaged TLS module (libsmtpprobe0) before it connects.
+line=$("$PLUGIN" -H 127.0.0.1 -p "$port" -S -t 5 2>&1) && rc=0 || rc=$?
+if [ "$rc" -eq 2 ] && printf '%s\n' "$line" | grep -q '^SMTP CRITICAL - 127\.0\.0\.1:'"$port"' connect failed'; then
+	ok "-S: the TLS module loads (exit 2, ${line%% |*})"
+else
+	no "-S: expected CRITICAL from the connect, exit 2; got exit $rc: $line"
+fi
+
+# The monitoring systems' definitions: Nagios's where Debian's nagios4 reads
+# the plugins' commands, the others as examples.
+doc=/usr/share/doc/monitoring-plugins-smtp-probe/examples
+for f in /etc/nagios-plugins/config/smtp-probe.cfg "$doc/icinga2/smtp-probe.conf" \
+	"$doc/zabbix/template_smtp_probe.yaml" "$doc/zabbix/smtp_probe.sh" "$doc/services-example.cfg"; do
+	if [ -f "$f" ]; then ok "installed: $f"; else no "not installed: $f"; fi
+done
+
 for m in check_smtp_probe.1 smtpprobe.3; do
 	if man -w "${m%.*}" 2>/dev/null | grep -q "${m}"; then ok "man ${m%.*}($(echo "$m" | sed 's/.*\.//'))"; else no "man page $m"; fi
 done
