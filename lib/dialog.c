@@ -90,6 +90,7 @@ struct sp_dialog {
 	bool notify_noted;
 	const struct sp_tls_ops *tls; /* the TLS module, when TLS or CRAM-MD5 is used */
 	struct ssl_ctx_st *tls_ctx;
+	bool own_ctx;          /* made by this dialog, not the probe's */
 	struct ssl_st *ssl;    /* owned by the connection once handed over */
 	bool tls_up, authed;
 	int64_t tls_start;
@@ -553,7 +554,9 @@ start_tls(struct sp_dialog *d)
 	const smtpprobe_opts *o = d->env.opts;
 	char err[200];
 
-	if (d->tls_ctx == NULL && (d->tls_ctx = d->tls->ctx_new(o, err, sizeof(err))) == NULL) {
+	if (d->tls_ctx == NULL && (d->tls_ctx = d->tls->ctx_new(o, err, sizeof(err))) != NULL)
+		d->own_ctx = true;
+	if (d->tls_ctx == NULL) {
 		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS setup failed: %s", err);
 		finish(d);
 		return;
@@ -1071,8 +1074,8 @@ sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 	}
 	/* Loading trust anchors must not hold up a PROXY header or the
 	 * handshake; a failure here is reported when start_tls() retries. */
-	if (o->tls != SMTPPROBE_TLS_NONE)
-		d->tls_ctx = d->tls->ctx_new(o, err, sizeof(err));
+	if (o->tls != SMTPPROBE_TLS_NONE && (d->tls_ctx = d->env.tls_ctx) == NULL)
+		d->own_ctx = (d->tls_ctx = d->tls->ctx_new(o, err, sizeof(err))) != NULL;
 	if ((d->conn = sp_conn_new(d->env.base, &cb, d)) == NULL)
 		return -1;
 	d->r->start = d->connect_at = now(d);
@@ -1113,7 +1116,7 @@ sp_dialog_free(struct sp_dialog *d)
 	if (d->finish_ev != NULL)
 		event_free(d->finish_ev);
 	sp_conn_free(d->conn);
-	if (d->tls_ctx != NULL)
+	if (d->own_ctx)
 		d->tls->ctx_free(d->tls_ctx);
 	sp_reply_free(&d->parser);
 	free(d->steps);

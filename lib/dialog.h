@@ -21,6 +21,9 @@ struct sp_dialog_env {
 	int64_t t0;                /* probe start, for timestamps */
 	smtpprobe_line_fn line;    /* transcript sink, may be NULL */
 	void *line_arg;
+	/* TLS context the probe's dialogs share (trust anchors loaded once);
+	 * NULL: the dialog makes its own. Not freed by the dialog. */
+	struct ssl_ctx_st *tls_ctx;
 };
 
 /*

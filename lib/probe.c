@@ -28,6 +28,7 @@
 #include "dialog.h"
 #include "rdns.h"
 #include "resolve.h"
+#include "tls.h"
 
 /* One address dialled, or one name that could not be: one result. */
 struct target {
@@ -72,6 +73,9 @@ struct smtpprobe_probe {
 	size_t skipped_addrs, skipped_hosts;
 	struct target **targets;
 	size_t ntargets, maxtargets;
+	const struct sp_tls_ops *tls;
+	struct ssl_ctx_st *tls_ctx; /* every dialog's: trust anchors loaded once */
+	bool tls_tried;
 	char notes[SP_NOTES_MAX];
 	bool timed_out, stopping, rdns_expired, done, freeing;
 };
@@ -406,12 +410,26 @@ dialog_done(struct sp_dialog *d, void *arg)
 	maybe_finish(t->p);
 }
 
+/* A failure here is the dialog's to report, when it tries on its own. */
+static struct ssl_ctx_st *
+shared_ctx(struct smtpprobe_probe *p)
+{
+	char err[200];
+
+	if (p->opts->tls == SMTPPROBE_TLS_NONE || p->tls_tried)
+		return p->tls_ctx;
+	p->tls_tried = true;
+	if ((p->tls = sp_tls_load(err, sizeof(err))) != NULL)
+		p->tls_ctx = p->tls->ctx_new(p->opts, err, sizeof(err));
+	return p->tls_ctx;
+}
+
 static void
 target_dial(struct target *t)
 {
 	struct smtpprobe_probe *p = t->p;
 	struct sockaddr_storage *ss = &t->addrs.a[t->next_addr++];
-	struct sp_dialog_env env = { p->base, p->opts, p->t0, p->cb.line, p->arg };
+	struct sp_dialog_env env = { p->base, p->opts, p->t0, p->cb.line, p->arg, shared_ctx(p) };
 
 	/* The old address's lookup reports into the old result: end it first. */
 	if (t->rdns != NULL)
@@ -822,6 +840,8 @@ smtpprobe_probe_free(smtpprobe_probe *p)
 		target_free(p->targets[i]);
 	free(p->targets);
 	free(p->hosts);
+	if (p->tls_ctx != NULL)
+		p->tls->ctx_free(p->tls_ctx);
 	if (p->deadline != NULL)
 		event_free(p->deadline);
 	if (p->finish_ev != NULL)
