@@ -39,10 +39,12 @@ struct target {
 	struct sp_query *query;     /* -H: its address lookup */
 	const char *host;           /* the probe's opts or its MX host own it */
 	int pref;
-	struct sp_addrs addrs;      /* -H: every address, in turn; MX: one */
-	size_t next_addr;
+	/* -H: every address, in turn; MX: one. Sized to fit: a thousand
+	 * targets at once must not each carry room for SP_MAX_ADDRS. */
+	struct sockaddr_storage *addrs;
+	size_t naddrs, next_addr;
 	int64_t dns_start, dns_usec; /* dns_usec -1: no lookup */
-	char notes[SP_NOTES_MAX];   /* refused addresses, kept across results */
+	char *notes;                /* refused addresses, kept across results */
 };
 
 /* One MX host: its address lookup, and what came of it. */
@@ -244,7 +246,7 @@ target_reset(struct target *t)
 	r->mx_pref = t->pref;
 	if (t->dns_usec >= 0)
 		sp_result_stage_time(r, SMTPPROBE_STAGE_DNS, t->dns_start, t->dns_usec);
-	if (t->notes[0] != '\0')
+	if (t->notes != NULL)
 		sp_result_note(r, "%s", t->notes);
 	return 0;
 }
@@ -270,9 +272,28 @@ target_new(struct smtpprobe_probe *p, const char *host, int pref, int64_t dns_us
 	return t;
 }
 
+/* @return 0, or -1 when out of memory (the target is failed). */
+static int
+target_addrs(struct target *t, const struct sockaddr_storage *a, size_t n)
+{
+	free(t->addrs);
+	t->naddrs = t->next_addr = 0;
+	if ((t->addrs = malloc(n * sizeof(*a))) == NULL) {
+		sp_result_fail(t->result, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1,
+			"out of memory");
+		t->result->end = t->result->start = elapsed(t->p);
+		return -1;
+	}
+	memcpy(t->addrs, a, n * sizeof(*a));
+	t->naddrs = n;
+	return 0;
+}
+
 static void
 target_free(struct target *t)
 {
+	free(t->addrs);
+	free(t->notes);
 	sp_dialog_free(t->dialog);
 	sp_result_free(t->result);
 	free(t);
@@ -385,12 +406,14 @@ static bool
 fall_back(struct target *t)
 {
 	struct smtpprobe_result *r = t->result;
-	size_t len = strlen(t->notes);
+	size_t len = t->notes != NULL ? strlen(t->notes) : 0;
 
-	if (r->status != SMTPPROBE_E_CONNECT || t->next_addr >= t->addrs.n ||
+	if (r->status != SMTPPROBE_E_CONNECT || t->next_addr >= t->naddrs ||
 	    t->p->timed_out || t->p->stopping)
 		return false;
-	snprintf(t->notes + len, sizeof(t->notes) - len, "%s%s: %s",
+	if (t->notes == NULL && (t->notes = calloc(1, SP_NOTES_MAX)) == NULL)
+		return true; /* the note is lost, not the next address */
+	snprintf(t->notes + len, SP_NOTES_MAX - len, "%s%s: %s",
 		len > 0 ? "; " : "", r->addr, r->reason);
 	return true;
 }
@@ -428,7 +451,7 @@ static void
 target_dial(struct target *t)
 {
 	struct smtpprobe_probe *p = t->p;
-	struct sockaddr_storage *ss = &t->addrs.a[t->next_addr++];
+	struct sockaddr_storage *ss = &t->addrs[t->next_addr++];
 	struct sp_dialog_env env = { p->base, p->opts, p->t0, p->cb.line, p->arg, shared_ctx(p) };
 
 	/* The old address's lookup reports into the old result: end it first. */
@@ -480,8 +503,8 @@ host_addrs_done(void *arg, int status, const struct sp_addrs *addrs)
 			SMTPPROBE_STAGE_DNS, "DNS lookup of %s failed: %s", t->host,
 			sp_dns_strerror(status));
 	else {
-		t->addrs = *addrs;
-		target_dial(t);
+		if (target_addrs(t, addrs->a, addrs->n) == 0)
+			target_dial(t);
 	}
 	maybe_finish(p);
 }
@@ -493,16 +516,18 @@ start_host(struct smtpprobe_probe *p, const char *host)
 	const smtpprobe_opts *o = p->opts;
 	struct target *t = target_new(p, host, -1, -1);
 	struct sp_resolver *rs;
+	struct sp_addrs found = { 0 };
 
 	if (t == NULL)
 		return;
-	if (sp_parse_literal(host, o->family, &t->addrs.a[0]) == 0) {
-		t->addrs.n = 1;
-		target_dial(t);
+	if (sp_parse_literal(host, o->family, &found.a[0]) == 0) {
+		if (target_addrs(t, found.a, 1) == 0)
+			target_dial(t);
 		return;
 	}
-	if (sp_hosts_lookup(o->hosts_file, host, o->family, &t->addrs) > 0) {
-		target_dial(t);
+	if (sp_hosts_lookup(o->hosts_file, host, o->family, &found) > 0) {
+		if (target_addrs(t, found.a, found.n) == 0)
+			target_dial(t);
 		return;
 	}
 	if (p->dns_usec < 0) {
@@ -585,13 +610,13 @@ host_targets(struct smtpprobe_probe *p, const struct mxhost *h)
 			p->skipped_addrs += h->addrs.n - i;
 			return;
 		}
-		t->addrs.n = 1;
-		t->addrs.a[0] = h->addrs.a[i];
+		if (target_addrs(t, &h->addrs.a[i], 1) == -1)
+			continue;
 		if (p->opts->resolve_only) {
-			addr_text(&t->addrs.a[0], t->result->addr, sizeof(t->result->addr));
+			addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
 			t->result->start = t->result->end = elapsed(p);
 		} else if (p->timed_out || p->stopping) {
-			addr_text(&t->addrs.a[0], t->result->addr, sizeof(t->result->addr));
+			addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
 			target_fail(t, p->stopping ? SMTPPROBE_CANCELLED : SMTPPROBE_E_TIMEOUT,
 				SMTPPROBE_STAGE_CONNECT, "not dialled: %s",
 				p->stopping ? "cancelled" : "deadline passed");
