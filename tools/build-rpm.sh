@@ -93,6 +93,7 @@ has() {
 	fi
 }
 has smtp-probe-libs '/libsmtpprobe\.so\.0$'
+has smtp-probe-libs '/smtp-probe/smtpprobe-tls\.so$'
 has smtp-probe-devel '/include/smtpprobe\.h$'
 has smtp-probe-devel '/libsmtpprobe\.so$'
 has smtp-probe-devel '/pkgconfig/smtpprobe\.pc$'
