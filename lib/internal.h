@@ -63,7 +63,8 @@ struct smtpprobe_opts {
 	char *auth_user, *auth_pass;
 	int proxy;           /* PROXY protocol version, 0 for none */
 	char *mx_domain;     /* set instead of hosts: check every MX host of it */
-	unsigned max_targets; /* MX: addresses checked at most */
+	unsigned max_targets; /* MX: addresses checked at most; hosts too, once set */
+	bool max_targets_set;
 	bool rdns;           /* look up PTR and confirm it forward, per address */
 	unsigned rdns_grace_ms; /* its time after the last dialog; 0: the deadline */
 	bool resolve_only;   /* MX: find hosts and addresses, dial nothing */

@@ -242,6 +242,7 @@ smtpprobe_opts_set_max_targets(smtpprobe_opts *o, unsigned n)
 		return -1;
 	}
 	o->max_targets = n;
+	o->max_targets_set = true;
 	return 0;
 }
 

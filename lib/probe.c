@@ -96,6 +96,16 @@ port_of(const smtpprobe_opts *o)
 	return o->port != 0 ? o->port : SP_DEFAULT_PORT;
 }
 
+/*
+ * Dialling a thousand targets is a loop the deadline's timer cannot
+ * interrupt: the loop looks at the clock itself.
+ */
+static bool
+past_deadline(const struct smtpprobe_probe *p)
+{
+	return p->timed_out || elapsed(p) >= (int64_t)p->opts->timeout_ms * 1000;
+}
+
 static bool
 mx_mode(const struct smtpprobe_probe *p)
 {
@@ -197,7 +207,10 @@ complete(struct smtpprobe_probe *p)
 	p->done = true;
 	event_del(p->deadline);
 	event_del(p->rdns_timer);
-	if (p->skipped_addrs > 0 || p->skipped_hosts > 0)
+	if (!mx_mode(p) && p->skipped_hosts > 0)
+		probe_note(p, "target limit %u reached: %zu host%s not checked",
+			p->opts->max_targets, p->skipped_hosts, p->skipped_hosts == 1 ? "" : "s");
+	else if (p->skipped_addrs > 0 || p->skipped_hosts > 0)
 		probe_note(p, "target limit %u reached: %zu address%s and %zu MX host%s not checked",
 			p->opts->max_targets, p->skipped_addrs, p->skipped_addrs == 1 ? "" : "es",
 			p->skipped_hosts, p->skipped_hosts == 1 ? "" : "s");
@@ -546,8 +559,22 @@ start_host(struct smtpprobe_probe *p, const char *host)
 static void
 start_hosts(struct smtpprobe_probe *p)
 {
-	for (size_t i = 0; i < p->opts->hosts.n && !p->timed_out; i++)
-		start_host(p, p->opts->hosts.v[i]);
+	const struct sp_strv *hosts = &p->opts->hosts;
+
+	for (size_t i = 0; i < hosts->n; i++) {
+		struct target *t;
+
+		if (p->ntargets == p->maxtargets) {
+			p->skipped_hosts = hosts->n - i;
+			return;
+		}
+		if (!past_deadline(p)) {
+			start_host(p, hosts->v[i]);
+		} else if ((t = target_new(p, hosts->v[i], -1, -1)) != NULL) {
+			target_fail(t, SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_CONNECT,
+				"not dialled: deadline passed");
+		}
+	}
 }
 
 /* ------------------------------------------------------------ an MX set */
@@ -615,7 +642,7 @@ host_targets(struct smtpprobe_probe *p, const struct mxhost *h)
 		if (p->opts->resolve_only) {
 			addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
 			t->result->start = t->result->end = elapsed(p);
-		} else if (p->timed_out || p->stopping) {
+		} else if (p->timed_out || p->stopping || past_deadline(p)) {
 			addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
 			target_fail(t, p->stopping ? SMTPPROBE_CANCELLED : SMTPPROBE_E_TIMEOUT,
 				SMTPPROBE_STAGE_CONNECT, "not dialled: %s",
@@ -814,6 +841,8 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	p->dns_usec = -1;
 	p->opts = sp_opts_dup(opts);
 	p->maxtargets = opts->mx_domain != NULL ? opts->max_targets : opts->hosts.n;
+	if (opts->mx_domain == NULL && opts->max_targets_set && opts->max_targets < opts->hosts.n)
+		p->maxtargets = opts->max_targets;
 	p->targets = calloc(p->maxtargets, sizeof(*p->targets));
 	p->deadline = evtimer_new(base, deadline_cb, p);
 	p->finish_ev = event_new(base, -1, 0, finish_cb, p);

@@ -185,7 +185,11 @@ SMTPPROBE_API int smtpprobe_opts_set_dns_server(smtpprobe_opts *opts, const char
  * @param port 0 for the default.
  */
 SMTPPROBE_API int smtpprobe_opts_set_mx(smtpprobe_opts *opts, const char *domain, unsigned port);
-/** The most targets (addresses, and hosts without one) an MX probe checks; default 32, at most 1024. */
+/**
+ * The most targets (addresses, and hosts without one) an MX probe checks;
+ * default 32, at most 1024. Once set, it caps a list of hosts too (the
+ * first @p n are checked), which is otherwise checked whole.
+ */
 SMTPPROBE_API int smtpprobe_opts_set_max_targets(smtpprobe_opts *opts, unsigned n);
 /**
  * Look up the reverse DNS of each address dialled (PTR, then the PTR name

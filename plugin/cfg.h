@@ -32,6 +32,7 @@ struct sp_config {
 	const char *mx_domain;       /* -M */
 	enum sp_mx_policy mx_policy;
 	unsigned max_targets;        /* --max-targets, default 32 */
+	bool max_targets_set;       /* given: it caps a list of -H too */
 	bool require_fcrdns;         /* --require-fcrdns */
 	const char *dns_server;      /* --dns-server ADDR[:PORT], split below */
 	char dns_addr[64];

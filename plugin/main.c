@@ -114,7 +114,8 @@ set_target(smtpprobe_opts *o, const struct sp_config *cfg)
 	if (smtpprobe_opts_set_rdns(o, rdns, grace) == -1)
 		return -1;
 	if (cfg->mx_domain == NULL) {
-		if (smtpprobe_opts_set_host(o, cfg->hosts.v[0], port_of(cfg)) == -1)
+		if (smtpprobe_opts_set_host(o, cfg->hosts.v[0], port_of(cfg)) == -1 ||
+		    (cfg->max_targets_set && smtpprobe_opts_set_max_targets(o, cfg->max_targets) == -1))
 			return -1;
 		for (size_t i = 1; i < cfg->hosts.n; i++)
 			if (smtpprobe_opts_add_host(o, cfg->hosts.v[i]) == -1)

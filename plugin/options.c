@@ -473,6 +473,7 @@ opt_max_targets(struct parser *ps, const char *arg)
 		return fail(ps, "%s: \"%s\" is not a number of targets (1-%d)", ps->name, arg,
 			MAX_TARGETS_LIMIT);
 	ps->cfg->max_targets = (unsigned)v;
+	ps->cfg->max_targets_set = true;
 	return 0;
 }
 
@@ -1577,7 +1578,8 @@ sp_options_help(void)
 "  -M, --mx DOMAIN          check every MX host of DOMAIN instead of -H\n"
 "      --mx-policy POLICY   worst (default), any (OK if one target is OK)\n"
 "                           or primary (judged on the best preference only)\n"
-"      --max-targets N      with -M, check at most N addresses (default 32)\n"
+"      --max-targets N      with -M, check at most N addresses (default 32);\n"
+"                           with several -H, only the first N hosts\n"
 "      --require-fcrdns     WARNING unless the reverse DNS of the address is\n"
 "                           forward-confirmed and names the banner's host\n"
 "  -p, --port N             port (default 25, 465 with --tls)\n"

@@ -537,6 +537,97 @@ def sc_reset_mid_banner(c):
     _reset(c)
 
 
+# TLS handshakes torn down: the server takes the client's ClientHello (after
+# its 220 to STARTTLS, or at once for implicit TLS) and then closes, or
+# answers with half a ServerHello and falls silent.
+
+def _need(c, n):
+    while len(c.buf) < n:
+        c.buf += c.recv()
+
+
+def read_client_hello(c):
+    """Reads the whole ClientHello handshake message (from as many TLS
+    records as carry it) and logs 'clienthello N bytes', so a test knows
+    the handshake had begun. Anything else than a ClientHello ends the
+    connection."""
+    msg = b""
+    while len(msg) < 4 or len(msg) < 4 + int.from_bytes(msg[1:4], "big"):
+        _need(c, 5)
+        if c.buf[0] != 0x16:  # not a handshake record
+            raise Closed()
+        end = 5 + int.from_bytes(c.buf[3:5], "big")
+        _need(c, end)
+        msg += c.buf[5:end]
+        c.buf = c.buf[end:]
+    if msg[0] != 1:
+        raise Closed()
+    c.log.write(c.id, "clienthello %d bytes" % len(msg))
+    return msg
+
+
+def server_hello(client_hello):
+    """A TLS 1.2 ServerHello record answering client_hello: its session id
+    echoed, the first TLS 1.2 cipher suite it offers, no compression, an
+    empty renegotiation_info (RFC 5746)."""
+    p = 4 + 2 + 32
+    sid = client_hello[p + 1:p + 1 + client_hello[p]]
+    p += 1 + len(sid)
+    n = int.from_bytes(client_hello[p:p + 2], "big")
+    offered = [client_hello[i:i + 2] for i in range(p + 2, p + 2 + n, 2)]
+    suite = next((s for s in offered if s[0] != 0x13 and s != b"\x00\xff"),
+                 b"\xc0\x2f")
+    ext = b"\xff\x01\x00\x01\x00"
+    body = (b"\x03\x03" + os.urandom(32) + bytes([len(sid)]) + sid + suite
+            + b"\x00" + len(ext).to_bytes(2, "big") + ext)
+    hs = b"\x02" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + len(hs).to_bytes(2, "big") + hs
+
+
+def _close_after_hello(c):
+    read_client_hello(c)
+    raise Closed()
+
+
+def _half_hello(c):
+    """Half the ServerHello record (its header promises the rest), then
+    silence until the client gives up."""
+    rec = server_hello(read_client_hello(c))
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.send(rec[:len(rec) // 2])
+    c.log.write(c.id, "serverhello %d of %d bytes" % (len(rec) // 2, len(rec)))
+    c.drain()
+
+
+def _starttls_then(then):
+    def starttls(c):
+        c.send(b"220 2.0.0 Ready to start TLS\r\n")
+        then(c)
+    return starttls
+
+
+def sc_tls_close_hello(c):
+    """Implicit TLS: reads the ClientHello, then closes."""
+    _close_after_hello(c)
+
+
+def sc_starttls_close_hello(c):
+    """STARTTLS answered 220; reads the ClientHello, then closes."""
+    dialog(c, ehlo=ehlo_with(b"STARTTLS"),
+           extra={b"STARTTLS": _starttls_then(_close_after_hello)})
+
+
+def sc_tls_half_hello(c):
+    """Implicit TLS: half a ServerHello, then silence."""
+    _half_hello(c)
+
+
+def sc_starttls_half_hello(c):
+    """STARTTLS answered 220; half a ServerHello, then silence."""
+    dialog(c, ehlo=ehlo_with(b"STARTTLS"),
+           extra={b"STARTTLS": _starttls_then(_half_hello)})
+
+
 HOSTILE = {
     "line4096": sc_line4096,
     "line4097": sc_line4097,
@@ -556,6 +647,10 @@ HOSTILE = {
     "banner_twice": sc_banner_twice,
     "reset_mid_reply": sc_reset_mid_reply,
     "reset_mid_banner": sc_reset_mid_banner,
+    "tls_close_hello": sc_tls_close_hello,
+    "starttls_close_hello": sc_starttls_close_hello,
+    "tls_half_hello": sc_tls_half_hello,
+    "starttls_half_hello": sc_starttls_half_hello,
 }
 
 for _name in HOSTILE:

@@ -167,13 +167,19 @@ _t_vg_overhead() {
 	T_VG_OVERHEAD_MS=0
 	sp_valgrind_on || return 0
 	_t_vg_cmd
+	# -V loads no OpenSSL; a TLS check to a closed port loads the TLS module
+	# and its context, which under valgrind costs seconds more.
+	_closed=$(free_port)
 	for _i in 1 2; do
-		_a=$(date +%s%N)
-		"${T_VG_CMD[@]}" --log-file=/dev/null "$T_VG_BIN" -V >/dev/null 2>&1 </dev/null
-		_b=$(( ($(date +%s%N) - _a) / 1000000 ))
-		[ "$_b" -le "$T_VG_OVERHEAD_MS" ] || T_VG_OVERHEAD_MS=$_b
+		for _args in "-V" "-H 127.0.0.1 -p $_closed -s -t 30"; do
+			_a=$(date +%s%N)
+			# shellcheck disable=SC2086 # the arguments are words
+			"${T_VG_CMD[@]}" --log-file=/dev/null "$T_VG_BIN" $_args >/dev/null 2>&1 </dev/null
+			_b=$(( ($(date +%s%N) - _a) / 1000000 ))
+			[ "$_b" -le "$T_VG_OVERHEAD_MS" ] || T_VG_OVERHEAD_MS=$_b
+		done
 	done
-	t_diag "valgrind start-up cost measured: ${T_VG_OVERHEAD_MS} ms (plugin -V)"
+	t_diag "valgrind start-up cost measured: ${T_VG_OVERHEAD_MS} ms (plugin -V, and -s to a closed port)"
 }
 
 # The valgrind command that runs the plugin: valgrind on the real

@@ -16,6 +16,17 @@
  *   MS_RCPT550  the same with RCPT 550 5.1.1 user unknown
  *   MS_SILENT   accepts and never writes (the client's deadline must fire)
  *   MS_BANNER554 554 banner, then 503 to anything but QUIT
+ *
+ * With MS_TLS defined before including (the soak does; test_alloc, whose
+ * malloc wrappers would count OpenSSL's allocations, does not), two more,
+ * with a self-signed certificate (EC P-256, CN and SAN DNS mini.test, SAN
+ * IP 127.0.0.1) made at ms_tls_init() with OpenSSL's API:
+ *   MS_STARTTLS  MS_OK advertising STARTTLS: 220, a TLS handshake, then
+ *                the same dialog inside TLS
+ *   MS_SMTPS     implicit TLS: the handshake first, then MS_OK's dialog
+ * The server's TLS: no session cache (so that the soak's memory is the
+ * client's), TLS 1.3 tickets as OpenSSL sends them by default, a
+ * close_notify before each close.
  */
 #ifndef SP_MINISERVER_H
 #define SP_MINISERVER_H
@@ -35,7 +46,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum ms_mode { MS_OK, MS_RCPT450, MS_RCPT550, MS_SILENT, MS_BANNER554, MS_MODES };
+#ifdef MS_TLS
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#endif
+
+enum ms_mode {
+	MS_OK, MS_RCPT450, MS_RCPT550, MS_SILENT, MS_BANNER554,
+#ifdef MS_TLS
+	MS_STARTTLS, MS_SMTPS,
+#endif
+	MS_MODES
+};
 
 #define MS_MAX_CONNS 1024
 #define MS_LINE 1024  /* RFC 5321 lines are 1000 bytes; small keeps the soak's RSS steady */
@@ -47,6 +72,10 @@ struct ms_conn {
 	evutil_socket_t fd;
 	struct event *rd;
 	bool used, in_data;
+#ifdef MS_TLS
+	SSL *ssl;          /* once STARTTLS was answered, or from the start (SMTPS) */
+	bool handshaking;
+#endif
 	size_t inlen;
 	char in[MS_LINE];
 };
@@ -62,11 +91,25 @@ struct ms_server {
 /* All servers of the process share the connection slots. */
 static struct ms_conn ms_conns[MS_MAX_CONNS];
 
+#ifdef MS_TLS
+static SSL_CTX *ms_tls_ctx;
+static unsigned long ms_tls_handshakes;
+#endif
+
 static void
 ms_close(struct ms_conn *c)
 {
 	if (!c->used)
 		return;
+#ifdef MS_TLS
+	if (c->ssl != NULL) {
+		if (!c->handshaking)
+			(void)SSL_shutdown(c->ssl); /* close_notify, not waiting for the peer's */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		ERR_clear_error();
+	}
+#endif
 	event_free(c->rd);
 	evutil_closesocket(c->fd);
 	c->srv->sessions_closed++;
@@ -79,6 +122,22 @@ ms_send(struct ms_conn *c, const char *s)
 {
 	size_t len = strlen(s), off = 0;
 
+#ifdef MS_TLS
+	while (c->ssl != NULL && off < len) {
+		int n = SSL_write(c->ssl, s + off, (int)(len - off));
+		int e = n > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, n);
+
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			continue;
+		if (n <= 0) {
+			ERR_clear_error();
+			return;
+		}
+		off += (size_t)n;
+	}
+	if (c->ssl != NULL)
+		return;
+#endif
 	while (off < len) {
 		ssize_t n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
 
@@ -96,7 +155,14 @@ ms_is(const char *line, const char *verb)
 	return strncasecmp(line, verb, strlen(verb)) == 0;
 }
 
-/* One command line (without CRLF). @return false once the connection closed. */
+#ifdef MS_TLS
+static bool ms_tls_start(struct ms_conn *c);
+#endif
+
+/*
+ * One command line (without CRLF). @return false when the rest of the input
+ * must not be read: the connection closed, or STARTTLS switched it to TLS.
+ */
 static bool
 ms_line(struct ms_conn *c, const char *line)
 {
@@ -116,6 +182,19 @@ ms_line(struct ms_conn *c, const char *line)
 	}
 	if (m == MS_BANNER554)
 		ms_send(c, "503 5.5.1 Error: bad sequence of commands\r\n");
+#ifdef MS_TLS
+	else if (m == MS_STARTTLS && c->ssl == NULL && ms_is(line, "EHLO"))
+		ms_send(c, "250-mini.test Hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+		    "250-STARTTLS\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
+	else if (m == MS_STARTTLS && c->ssl == NULL && ms_is(line, "STARTTLS")) {
+		ms_send(c, "220 2.0.0 Ready to start TLS\r\n");
+		/* Anything after the command was sent before the handshake: dropped. */
+		c->inlen = 0;
+		if (!ms_tls_start(c))
+			ms_close(c);
+		return false;
+	}
+#endif
 	else if (ms_is(line, "EHLO") || ms_is(line, "LHLO"))
 		ms_send(c, "250-mini.test Hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
 		    "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
@@ -137,21 +216,10 @@ ms_line(struct ms_conn *c, const char *line)
 	return true;
 }
 
-static void
-ms_read_cb(evutil_socket_t fd, short what, void *arg)
+/* The complete lines in c->in. @return false as ms_line() does. */
+static bool
+ms_lines(struct ms_conn *c)
 {
-	struct ms_conn *c = arg;
-	ssize_t n;
-
-	(void)what;
-	n = recv(fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
-		ms_close(c);
-		return;
-	}
-	c->inlen += (size_t)n;
 	for (;;) {
 		char *nl = memchr(c->in, '\n', c->inlen);
 		size_t linelen;
@@ -163,12 +231,74 @@ ms_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (nl > c->in && nl[-1] == '\r')
 			nl[-1] = '\0';
 		if (c->srv->mode != MS_SILENT && !ms_line(c, c->in))
-			return;
+			return false;
 		memmove(c->in, c->in + linelen, c->inlen - linelen);
 		c->inlen -= linelen;
 	}
 	if (c->inlen == sizeof(c->in) - 1)
 		c->inlen = 0; /* a line too long: forget it */
+	return true;
+}
+
+#ifdef MS_TLS
+/* The handshake, then every record OpenSSL has: it may hold more than the socket shows. */
+static void
+ms_tls_read(struct ms_conn *c)
+{
+	for (;;) {
+		int n, e;
+
+		if (c->handshaking) {
+			n = SSL_accept(c->ssl);
+			if (n == 1) {
+				c->handshaking = false;
+				ms_tls_handshakes++;
+				if (c->srv->mode == MS_SMTPS)
+					ms_send(c, "220 mini.test ESMTP ready\r\n");
+				continue;
+			}
+		} else {
+			n = SSL_read(c->ssl, c->in + c->inlen, (int)(sizeof(c->in) - 1 - c->inlen));
+			if (n > 0) {
+				c->inlen += (size_t)n;
+				if (!ms_lines(c))
+					return;
+				continue;
+			}
+		}
+		e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_READ)
+			return;
+		if (e == SSL_ERROR_WANT_WRITE)
+			continue; /* small writes on loopback: the buffer drains at once */
+		ms_close(c);
+		return;
+	}
+}
+#endif
+
+static void
+ms_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ms_conn *c = arg;
+	ssize_t n;
+
+	(void)what;
+#ifdef MS_TLS
+	if (c->ssl != NULL) {
+		ms_tls_read(c);
+		return;
+	}
+#endif
+	n = recv(fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		ms_close(c);
+		return;
+	}
+	c->inlen += (size_t)n;
+	(void)ms_lines(c);
 }
 
 static void
@@ -207,6 +337,12 @@ ms_accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa
 	event_add(c->rd, NULL);
 	if (srv->mode == MS_BANNER554)
 		ms_send(c, "554 5.7.1 No SMTP service here\r\n");
+#ifdef MS_TLS
+	else if (srv->mode == MS_SMTPS) {
+		if (!ms_tls_start(c))
+			ms_close(c);
+	}
+#endif
 	else if (srv->mode != MS_SILENT)
 		ms_send(c, "220 mini.test ESMTP ready\r\n");
 }
@@ -247,5 +383,80 @@ ms_fini(struct ms_server *srv)
 		evconnlistener_free(srv->lis);
 	srv->lis = NULL;
 }
+
+#ifdef MS_TLS
+/* A TLS server side on the connection's socket; the handshake runs as bytes arrive. */
+static bool
+ms_tls_start(struct ms_conn *c)
+{
+	if ((c->ssl = SSL_new(ms_tls_ctx)) == NULL || !SSL_set_fd(c->ssl, c->fd)) {
+		ERR_clear_error();
+		return false;
+	}
+	c->handshaking = true;
+	return true;
+}
+
+/*
+ * The server's certificate and context, made once. @param ca_pem where the
+ * certificate is written (PEM), for the client to trust.
+ * @return 0, or -1 (OpenSSL's errors printed).
+ */
+static int
+ms_tls_init(const char *ca_pem)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name;
+	X509_EXTENSION *ext = NULL;
+	X509V3_CTX v3;
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (key == NULL || x == NULL || !X509_set_version(x, 2) ||
+	    !ASN1_INTEGER_set(X509_get_serialNumber(x), 1) ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 7 * 86400) == NULL ||
+	    (name = X509_get_subject_name(x)) == NULL ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+		(const unsigned char *)"mini.test", -1, -1, 0) ||
+	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, key))
+		goto out;
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
+	    "DNS:mini.test,IP:127.0.0.1")) == NULL || !X509_add_ext(x, ext, -1) ||
+	    !X509_sign(x, key, EVP_sha256()))
+		goto out;
+	if ((f = fopen(ca_pem, "w")) == NULL || !PEM_write_X509(f, x) || fclose(f) != 0) {
+		f = NULL;
+		goto out;
+	}
+	f = NULL;
+	if ((ms_tls_ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    !SSL_CTX_use_certificate(ms_tls_ctx, x) || !SSL_CTX_use_PrivateKey(ms_tls_ctx, key))
+		goto out;
+	SSL_CTX_set_session_cache_mode(ms_tls_ctx, SSL_SESS_CACHE_OFF);
+	rc = 0;
+out:
+	if (rc == -1) {
+		ERR_print_errors_fp(stderr);
+		SSL_CTX_free(ms_tls_ctx);
+		ms_tls_ctx = NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	X509_EXTENSION_free(ext);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static void
+ms_tls_fini(void)
+{
+	SSL_CTX_free(ms_tls_ctx);
+	ms_tls_ctx = NULL;
+}
+#endif
 
 #endif

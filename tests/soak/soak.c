@@ -7,14 +7,25 @@
  * Every session builds its options, starts a probe on the shared event_base
  * against a server in this process (tests/soak/miniserver.h), waits for the
  * done callback and frees everything. The mix, by session number modulo 100:
- *   0-49  full transaction (MAIL, 2 RCPT, DATA with a message): OK
- *   50-59 default dialog (banner, EHLO, QUIT): OK
+ *   0-43  full transaction (MAIL, 2 RCPT, DATA with a message): OK
+ *   44-46 the same after STARTTLS: OK
+ *   47-49 the same over implicit TLS (SMTPS): OK
+ *   50-58 default dialog (banner, EHLO, QUIT): OK
+ *   59    implicit TLS, the certificate checked against another name: E_CERT
  *   60-74 RCPT 450 (greylisted): E_REPLY, WARNING for the plugin
  *   75-89 RCPT 550 (user unknown): E_REPLY, CRITICAL
- *   90-96 554 banner: E_REPLY
+ *   90-95 554 banner: E_REPLY
+ *   96    implicit TLS against a plain SMTP server: E_TLS
  *   97-99 a server that never answers, 100 ms deadline: E_TIMEOUT
- * (TLS sessions are not in the mix yet: the library's TLS is being written.)
- * Each session's status is checked against its kind.
+ * Each session's status is checked against its kind, and a TLS session that
+ * ends OK must report its TLS version (so TLS was really used).
+ *
+ * TLS: 8 % of the sessions, 7 % with a full handshake (OpenSSL on both
+ * ends, in this process, so a larger share would mostly time OpenSSL's
+ * handshakes). The client verifies the mini server's self-signed certificate
+ * (made at start, written to a temporary file given as the CA file) with
+ * verification on, as the plugin does by default; it resumes no sessions,
+ * so every one is a full handshake.
  *
  * Memory is read with no session in flight (starting stops at each mark
  * until all before it have completed), after malloc_trim(0) so that memory
@@ -36,12 +47,14 @@
 #include <smtpprobe.h>
 
 #include <malloc.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#define MS_TLS 1
 #include "miniserver.h"
 
 #define WARM 1000
@@ -53,10 +66,14 @@
  */
 #define HEAP_SLACK 4096
 
-enum kind { K_TRANSACTION, K_DEFAULT, K_450, K_550, K_554, K_SILENT, K_KINDS };
+enum kind {
+	K_TRANSACTION, K_STARTTLS, K_SMTPS, K_DEFAULT, K_BADNAME, K_450, K_550, K_554,
+	K_NOTTLS, K_SILENT, K_KINDS
+};
 
 static const char *const kind_names[K_KINDS] = {
-	"transaction", "default", "rcpt450", "rcpt550", "banner554", "timeout",
+	"transaction", "starttls", "smtps", "default", "tls-badname", "rcpt450",
+	"rcpt550", "banner554", "tls-vs-plain", "timeout",
 };
 
 struct soak {
@@ -64,13 +81,26 @@ struct soak {
 	struct ms_server srv[MS_MODES];
 	unsigned long started, completed, wrong;
 	unsigned long count[K_KINDS];
+	unsigned long tls_up;   /* sessions that ended OK with a TLS version */
+	double sec[2];          /* time sessions took, summed: [0] plain, [1] TLS kinds */
+	unsigned long timed[2];
 	unsigned inflight;
 };
+
+/* The mini server's certificate, the client's CA file; removed at exit. */
+static char ca_file[256];
+
+static void
+remove_ca_file(void)
+{
+	(void)remove(ca_file);
+}
 
 struct session {
 	struct soak *s;
 	enum kind kind;
 	unsigned long n;
+	double t0;
 	smtpprobe_opts *opts;
 };
 
@@ -79,17 +109,31 @@ kind_of(unsigned long n)
 {
 	unsigned m = (unsigned)(n % 100);
 
-	if (m < 50)
+	if (m < 44)
 		return K_TRANSACTION;
-	if (m < 60)
+	if (m < 47)
+		return K_STARTTLS;
+	if (m < 50)
+		return K_SMTPS;
+	if (m < 59)
 		return K_DEFAULT;
+	if (m < 60)
+		return K_BADNAME;
 	if (m < 75)
 		return K_450;
 	if (m < 90)
 		return K_550;
-	if (m < 97)
+	if (m < 96)
 		return K_554;
+	if (m < 97)
+		return K_NOTTLS;
 	return K_SILENT;
+}
+
+static bool
+tls_kind(enum kind k)
+{
+	return k == K_STARTTLS || k == K_SMTPS || k == K_BADNAME || k == K_NOTTLS;
 }
 
 static smtpprobe_status
@@ -97,8 +141,14 @@ expected(enum kind k)
 {
 	switch (k) {
 	case K_TRANSACTION:
+	case K_STARTTLS:
+	case K_SMTPS:
 	case K_DEFAULT:
 		return SMTPPROBE_OK;
+	case K_BADNAME:
+		return SMTPPROBE_E_CERT;
+	case K_NOTTLS:
+		return SMTPPROBE_E_TLS;
 	case K_SILENT:
 		return SMTPPROBE_E_TIMEOUT;
 	default:
@@ -140,6 +190,15 @@ print_mem(const char *what, const struct mem *m)
 	    what, m->rss, m->anon, m->file, m->heap);
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 on_done(smtpprobe_probe *p, void *arg)
 {
@@ -147,12 +206,19 @@ on_done(smtpprobe_probe *p, void *arg)
 	struct soak *s = ss->s;
 	const smtpprobe_result *r = smtpprobe_probe_result(p, 0);
 	smtpprobe_status st = r != NULL ? smtpprobe_result_status(r) : SMTPPROBE_E_INTERNAL;
+	bool tls_ok = st == SMTPPROBE_OK && tls_kind(ss->kind);
 
-	if (st != expected(ss->kind)) {
+	if (tls_ok && *smtpprobe_result_tls_version(r) != '\0')
+		s->tls_up++;
+	if (ss->kind != K_SILENT) {
+		s->sec[tls_kind(ss->kind)] += now_s() - ss->t0;
+		s->timed[tls_kind(ss->kind)]++;
+	}
+	if (st != expected(ss->kind) || (tls_ok && *smtpprobe_result_tls_version(r) == '\0')) {
 		if (s->wrong < 10)
-			fprintf(stderr, "soak: session %lu (%s): %s, expected %s: %s\n",
+			fprintf(stderr, "soak: session %lu (%s): %s%s, expected %s: %s\n",
 			    ss->n, kind_names[ss->kind], smtpprobe_status_name(st),
-			    smtpprobe_status_name(expected(ss->kind)),
+			    tls_ok ? " without TLS" : "", smtpprobe_status_name(expected(ss->kind)),
 			    r != NULL ? smtpprobe_result_reason(r) : "no result");
 		s->wrong++;
 	}
@@ -181,17 +247,33 @@ start_one(struct soak *s)
 	ss->n = s->started;
 	ss->kind = kind_of(ss->n);
 	ss->opts = o;
-	mode = ss->kind == K_450 ? MS_RCPT450 : ss->kind == K_550 ? MS_RCPT550 :
-	    ss->kind == K_554 ? MS_BANNER554 : ss->kind == K_SILENT ? MS_SILENT : MS_OK;
+	ss->t0 = now_s();
+	switch (ss->kind) {
+	case K_450: mode = MS_RCPT450; break;
+	case K_550: mode = MS_RCPT550; break;
+	case K_554: mode = MS_BANNER554; break;
+	case K_SILENT: mode = MS_SILENT; break;
+	case K_STARTTLS: mode = MS_STARTTLS; break;
+	case K_SMTPS: case K_BADNAME: mode = MS_SMTPS; break;
+	default: mode = MS_OK; break;
+	}
 	rc |= smtpprobe_opts_set_host(o, "127.0.0.1", s->srv[mode].port);
 	rc |= smtpprobe_opts_set_helo_name(o, "soak.client.test");
 	rc |= smtpprobe_opts_set_timeout_ms(o, ss->kind == K_SILENT ? 100 : 10000);
-	if (ss->kind == K_TRANSACTION || ss->kind == K_450 || ss->kind == K_550) {
+	if (tls_kind(ss->kind)) {
+		rc |= smtpprobe_opts_set_tls(o, ss->kind == K_STARTTLS ? SMTPPROBE_TLS_STARTTLS :
+		    SMTPPROBE_TLS_IMPLICIT);
+		rc |= smtpprobe_opts_set_ca(o, ca_file, NULL);
+	}
+	if (ss->kind == K_BADNAME)
+		rc |= smtpprobe_opts_set_sni(o, "other.mini.test");
+	if (ss->kind == K_TRANSACTION || ss->kind == K_STARTTLS || ss->kind == K_SMTPS ||
+	    ss->kind == K_450 || ss->kind == K_550) {
 		rc |= smtpprobe_opts_set_from(o, "probe@soak.client.test");
 		rc |= smtpprobe_opts_add_rcpt(o, "alice@mini.test");
 		rc |= smtpprobe_opts_add_rcpt(o, "bob@mini.test");
 	}
-	if (ss->kind == K_TRANSACTION) {
+	if (ss->kind == K_TRANSACTION || ss->kind == K_STARTTLS || ss->kind == K_SMTPS) {
 		rc |= smtpprobe_opts_set_data(o, true);
 		rc |= smtpprobe_opts_set_subject(o, "soak");
 		rc |= smtpprobe_opts_set_body(o, "soak test\n.\nend\n", 16);
@@ -206,15 +288,6 @@ start_one(struct soak *s)
 	return 0;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -223,11 +296,14 @@ main(int argc, char **argv)
 	unsigned long mark;
 	struct mem start, warm = { 0, 0, 0, 0 }, now = { 0, 0, 0, 0 };
 	char what[64];
+	const char *tmp;
 	double t0, growth, heap_growth;
 	struct soak s;
 	int rc = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The mini server's OpenSSL writes with write(): a client gone is EPIPE, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if (total < 2 * WARM || conc == 0 || conc > MS_MAX_CONNS / 2) {
 		fprintf(stderr, "usage: soak [SESSIONS >= %d [CONCURRENCY 1..%d]]\n",
 		    2 * WARM, MS_MAX_CONNS / 2);
@@ -236,6 +312,15 @@ main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	if ((s.base = event_base_new()) == NULL)
 		return 99;
+	tmp = getenv("TMPDIR");
+	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > sizeof(ca_file) - 32)
+		tmp = "/tmp";
+	snprintf(ca_file, sizeof(ca_file), "%s/soak-ca.%ld.pem", tmp, (long)getpid());
+	atexit(remove_ca_file);
+	if (ms_tls_init(ca_file) == -1) {
+		fprintf(stderr, "soak: cannot make the mini server's certificate\n");
+		return 99;
+	}
 	for (int m = 0; m < MS_MODES; m++)
 		if (ms_init(&s.srv[m], s.base, (enum ms_mode)m) == -1) {
 			perror("soak: listener");
@@ -298,6 +383,22 @@ main(int argc, char **argv)
 	for (int k = 0; k < K_KINDS; k++)
 		printf(" %s %lu", kind_names[k], s.count[k]);
 	printf("; wrong outcome %lu\n", s.wrong);
+	{
+		unsigned long tls = s.count[K_STARTTLS] + s.count[K_SMTPS] + s.count[K_BADNAME] +
+		    s.count[K_NOTTLS];
+
+		printf("soak: TLS: %lu sessions (%.1f %% of all), %lu ended OK over TLS, "
+		    "%lu handshakes completed by the server; mean session %.2f ms with TLS, "
+		    "%.2f ms without (timeouts not counted, %u in flight)\n",
+		    tls, 100.0 * (double)tls / (double)total, s.tls_up, ms_tls_handshakes,
+		    s.timed[1] != 0 ? 1000.0 * s.sec[1] / (double)s.timed[1] : 0.0,
+		    s.timed[0] != 0 ? 1000.0 * s.sec[0] / (double)s.timed[0] : 0.0, conc);
+		if (s.tls_up != s.count[K_STARTTLS] + s.count[K_SMTPS]) {
+			printf("soak: FAILED: %lu TLS sessions, %lu ended OK over TLS\n",
+			    s.count[K_STARTTLS] + s.count[K_SMTPS], s.tls_up);
+			rc = 1;
+		}
+	}
 	if (s.wrong != 0) {
 		printf("soak: FAILED: %lu sessions ended otherwise than expected\n", s.wrong);
 		rc = 1;
@@ -313,6 +414,7 @@ main(int argc, char **argv)
 	}
 	for (int m = 0; m < MS_MODES; m++)
 		ms_fini(&s.srv[m]);
+	ms_tls_fini();
 	event_base_free(s.base);
 	if (rc == 0)
 		printf("soak: PASSED\n");
