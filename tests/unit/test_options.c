@@ -525,13 +525,13 @@ test_many_hosts(void **state)
 {
 	struct run *r = *state;
 	char **argv = calloc(2 * 1026 + 2, sizeof(*argv));
-	char name[1025][16];
+	char name[1025][32];
 	int n = 1;
 
 	assert_non_null(argv);
 	argv[0] = "check_smtp_probe";
 	for (int i = 0; i < 1025; i++) {
-		snprintf(name[i], sizeof name[i], "127.1.%d.%d", i / 250, i % 250 + 1);
+		snprintf(name[i], sizeof name[i], "127.1.%u.%u", (unsigned)i / 250, (unsigned)i % 250 + 1);
 		argv[n++] = "-H";
 		argv[n++] = name[i];
 		if (i == 1023) {
