@@ -121,8 +121,9 @@ if [ "$what" != valgrind ]; then
 		export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
 		export LSAN_OPTIONS="log_path=$logs/lsan"
 		header "ASan+UBSan: make check"
+		export SP_SANITIZER=1
 		check asan || status=1
-		unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+		unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS SP_SANITIZER
 		if ! reports "$logs" "sanitizer"; then
 			echo "sanitize: ASan/UBSan/LSan reported errors (above)"
 			status=1

@@ -155,7 +155,9 @@ t_init() {
 T_VG_LOGDIR=
 T_VG_OVERHEAD_MS=
 sp_valgrind_on() { [ "${SP_VALGRIND:-0}" = 1 ]; }
-if sp_valgrind_on; then
+# SP_SANITIZER=1 (tools/sanitize.sh's ASan+UBSan build): every allocation
+# checked and a leak scan at exit; heavy many-target runs get the same 1.5.
+if sp_valgrind_on || [ "${SP_SANITIZER:-0}" = 1 ]; then
 	T_TIME_FACTOR=${SP_TIME_FACTOR:-1.5}
 else
 	T_TIME_FACTOR=${SP_TIME_FACTOR:-1}
