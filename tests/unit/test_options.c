@@ -506,6 +506,11 @@ test_command_checks(void **state)
 	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R", "ect-r++++++++++++++++++++++++++++e");
 	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R", "((a{1,255}){1,255}){1,255}");
 	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R", "5?+++++++++++");
+	/* quadratic compile time: 15 s for a{1,19000} (a 30-minute fuzz run) */
+	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R", "a{1,19000}");
+	BAD(r, "is too complex", "-H", "h", "-C", "NOOP", "-R",
+		"%{8,9602}9690468%{8,56}95:,\0220\02288%{8,5206}8");
+	OK(r, "-H", "h", "-C", "NOOP", "-R", "^250[ -][^ ]{1,64} (OK|Ok|ok)");
 	OK(r, "-H", "h", "-C", "NOOP", "-R", "^25[0-2]( |-).{0,200}(OK|Ok)+$");
 }
 
