@@ -285,23 +285,6 @@ target_new(struct smtpprobe_probe *p, const char *host, int pref, int64_t dns_us
 	return t;
 }
 
-/* @return 0, or -1 when out of memory (the target is failed). */
-static int
-target_addrs(struct target *t, const struct sockaddr_storage *a, size_t n)
-{
-	free(t->addrs);
-	t->naddrs = t->next_addr = 0;
-	if ((t->addrs = malloc(n * sizeof(*a))) == NULL) {
-		sp_result_fail(t->result, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1,
-			"out of memory");
-		t->result->end = t->result->start = elapsed(t->p);
-		return -1;
-	}
-	memcpy(t->addrs, a, n * sizeof(*a));
-	t->naddrs = n;
-	return 0;
-}
-
 static void
 target_free(struct target *t)
 {
@@ -330,6 +313,21 @@ target_fail(struct target *t, smtpprobe_status st, smtpprobe_stage stage, const 
 	/* Not dialled: its time is the DNS stage alone, not counted twice. */
 	if (!t->result->stages[SMTPPROBE_STAGE_CONNECT].ran)
 		t->result->start = t->result->end;
+}
+
+/* @return 0, or -1 when out of memory (the target is failed). */
+static int
+target_addrs(struct target *t, const struct sockaddr_storage *a, size_t n)
+{
+	free(t->addrs);
+	t->naddrs = t->next_addr = 0;
+	if ((t->addrs = malloc(n * sizeof(*a))) == NULL) {
+		target_fail(t, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, "out of memory");
+		return -1;
+	}
+	memcpy(t->addrs, a, n * sizeof(*a));
+	t->naddrs = n;
+	return 0;
 }
 
 static void

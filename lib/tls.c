@@ -134,21 +134,6 @@ ssl_new(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
 	return ssl;
 }
 
-static bool
-verified(SSL *ssl, char *why, size_t len)
-{
-	long v = SSL_get_verify_result(ssl);
-
-	if (SSL_get0_peer_certificate(ssl) == NULL) {
-		snprintf(why, len, "no certificate presented");
-		return false;
-	}
-	if (v == X509_V_OK)
-		return true;
-	snprintf(why, len, "%s", X509_verify_cert_error_string(v));
-	return false;
-}
-
 static const char *
 verify_error(SSL *ssl)
 {
@@ -156,6 +141,22 @@ verify_error(SSL *ssl)
 
 	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
 }
+
+static bool
+verified(SSL *ssl, char *why, size_t len)
+{
+	const char *e = verify_error(ssl);
+
+	if (SSL_get0_peer_certificate(ssl) == NULL) {
+		snprintf(why, len, "no certificate presented");
+		return false;
+	}
+	if (e == NULL)
+		return true;
+	snprintf(why, len, "%s", e);
+	return false;
+}
+
 
 static void
 name_line(X509_NAME *n, char *buf, size_t len)

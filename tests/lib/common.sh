@@ -16,6 +16,8 @@
 #          assert_out ERE DESC (any line of stdout), assert_status N ERE DESC,
 #          assert_json PYEXPR DESC (stdout is JSON; PYEXPR over d is true)
 # Servers: free_port, wait_port_open HOST PORT SECS, wait_port_closed ...,
+#          dns_start DNSMASQ-RECORD-OPTIONS... -> DNS_PORT DNS_PID (a private
+#          dnsmasq on 127.0.0.1, stopped on exit),
 #          fake_start SCENARIO [ARGS...] -> FAKE_PORT FAKE_PID FAKE_LOG,
 #          fake_stop/proc_stop PID (any process the test started; once),
 #          cleanup_add CMD (run in reverse order on any exit)
@@ -399,6 +401,31 @@ wait_port_closed() {
 }
 
 # ------------------------------------------------------------------ fake server
+
+# dns_start [DNSMASQ OPTIONS...]: a private dnsmasq on 127.0.0.1:<free
+# port> answering from the records given (--host-record, --mx-host,
+# --local=/zone/ ...), with no upstream and no file of the machine read.
+# Waits (bounded) until it listens; registers its stop. Sets DNS_PORT,
+# DNS_PID. Returns non-zero (with its log as diag lines) when it cannot start.
+dns_start() {
+	local _log _deadline
+	_log=$T_TMPDIR/dnsmasq.$RANDOM.log
+	DNS_PORT=$(free_port) || { t_diag "no free port"; return 1; }
+	dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+		--no-dhcp-interface= --bind-interfaces --listen-address=127.0.0.1 \
+		--port="$DNS_PORT" --pid-file= "$@" >"$_log" 2>&1 </dev/null &
+	DNS_PID=$!
+	cleanup_add "proc_stop $DNS_PID"
+	_deadline=$(( $(date +%s%N) + 5000000000 ))
+	until ss -Hlun "sport = :$DNS_PORT" 2>/dev/null | grep -q .; do
+		if ! kill -0 "$DNS_PID" 2>/dev/null || [ "$(date +%s%N)" -ge "$_deadline" ]; then
+			t_diag "dnsmasq did not listen on 127.0.0.1:$DNS_PORT:"
+			t_diag_stream <"$_log"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
 
 # fake_start SCENARIO [ARGS...]: starts tests/fake/fakesmtp.py on an
 # ephemeral port of 127.0.0.1 (--port 0: the server picks the port, no race)
