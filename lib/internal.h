@@ -57,6 +57,7 @@ struct smtpprobe_opts {
 	char *hosts_file;
 	smtpprobe_tls tls;
 	bool tls_verify;
+	bool tls_lean_init; /* see smtpprobe_opts_set_tls_lean_init() */
 	char *ca_file, *ca_dir, *sni;
 	int tls_min;         /* OpenSSL's TLS1_x_VERSION, 0 for its default */
 	smtpprobe_auth auth;

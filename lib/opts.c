@@ -450,6 +450,13 @@ smtpprobe_opts_set_tls_verify(smtpprobe_opts *o, bool verify)
 }
 
 int
+smtpprobe_opts_set_tls_lean_init(smtpprobe_opts *o, bool lean)
+{
+	o->tls_lean_init = lean;
+	return 0;
+}
+
+int
 smtpprobe_opts_set_ca(smtpprobe_opts *o, const char *file, const char *dir)
 {
 	if (set_str(&o->ca_file, file) == -1)

@@ -210,6 +210,15 @@ SMTPPROBE_API int smtpprobe_opts_set_tls(smtpprobe_opts *opts, smtpprobe_tls mod
  * failure is still reported by smtpprobe_result_cert_error()).
  */
 SMTPPROBE_API int smtpprobe_opts_set_tls_verify(smtpprobe_opts *opts, bool verify);
+/**
+ * For a program that uses OpenSSL only through this library and exits soon
+ * after its probes, like a monitoring plugin: the first TLS use initialises
+ * OpenSSL without its exit-time cleanup and without libcrypto's error
+ * strings (libssl's stay; the library words the rest itself), about a
+ * tenth of a TLS check's instructions. Process-wide, and without effect if
+ * OpenSSL was initialised before; the default is off.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_tls_lean_init(smtpprobe_opts *opts, bool lean);
 /** Trust anchors instead of the system store; either may be NULL. */
 SMTPPROBE_API int smtpprobe_opts_set_ca(smtpprobe_opts *opts, const char *file, const char *dir);
 /** Name sent as SNI and checked against the certificate (default: the host name). */

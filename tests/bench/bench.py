@@ -455,17 +455,16 @@ How the other figures are taken
 * 3: instructions executed by the whole process (dynamic loader,
   library initialisation, the dialog, exit), from callgrind's totals;
   "ratio" is to check_smtp for the same dialog.
-* 4: tests/bench/manysmtp.py serves N addresses 127.1.x.y from one Python
-  asyncio process; each connection gets its 220 after {delay:g} ms, then
+* 4: tests/bench/manysmtp (C, epoll) serves N addresses 127.1.x.y from one
+  process; each connection gets its 220 after {delay:g} ms, then
   EHLO/HELO/QUIT are answered at once. check_smtp_probe checks all N in one
   process (repeatable -H, concurrently); check_smtp is run N times by
   xargs -P min(N, {pcap}). Wall and CPU of xargs include all its
   check_smtp; their memory is shown as the largest single check_smtp's
   peak RSS times N. Per target = (RSS(N) - RSS(1)) / (N - 1), shown
   from N = 100 on (below, it drowns in the run-to-run noise of RSS).
-  The fake servers' own CPU (Python, "servers' CPU ms", median, from
-  /proc, 10 ms ticks) is spent on the same {ncpu} CPUs: at N = 1000 it
-  bounds the wall time from below.
+  The fake servers' own CPU ("servers' CPU ms", median, from /proc, 10 ms
+  ticks) is spent on the same {ncpu} CPUs.
 """
 
 

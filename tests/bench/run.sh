@@ -7,7 +7,7 @@
 # assertions: nothing here passes or fails but a broken test bed.
 #
 #   make bench                      (TESTS_SRCDIR and PLUGIN set by make)
-#   PLUGIN=$PWD/plugin/check_smtp_probe TESTS_SRCDIR=$PWD/tests bash tests/bench/run.sh
+#   make tests/bench/manysmtp && PLUGIN=$PWD/plugin/check_smtp_probe TESTS_SRCDIR=$PWD/tests bash tests/bench/run.sh
 #
 # Knobs (environment):
 #   RUNS=21           repetitions of parts 1 and 2 (each figure: median, min..max)
@@ -55,6 +55,7 @@ OUT=${BENCH_OUT:-$PWD/BENCHMARKS.md}
 CHECK_SMTP=${CHECK_SMTP:-/usr/lib/nagios/plugins/check_smtp}
 SWAKS=${SWAKS:-/usr/bin/swaks}
 PY=/usr/bin/python3
+MANYSMTP=${MANYSMTP:-$(dirname "$PLUGIN")/../tests/bench/manysmtp}
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 t_init
@@ -63,6 +64,7 @@ tlsca_can_run || die "$TLSCA_WHY"
 [ -x "$CHECK_SMTP" ] || die "$CHECK_SMTP missing (package monitoring-plugins-standard)"
 [ -x "$SWAKS" ] || die "$SWAKS missing (package swaks)"
 [ -x /usr/bin/time ] || die "/usr/bin/time missing (package time)"
+[ -x "$MANYSMTP" ] || die "$MANYSMTP missing (make tests/bench/manysmtp)"
 command -v xargs >/dev/null || die "xargs missing (package findutils)"
 if [ "$CALLGRIND_RUNS" -gt 0 ] && ! command -v valgrind >/dev/null; then
 	echo "bench: valgrind not installed: part 3 (instructions) skipped" >&2
@@ -108,12 +110,12 @@ PROXY_PID=$!
 cleanup_add "proc_stop $PROXY_PID"
 wait_ready "$TMP/proxy.ready" "$PROXY_PID" "delayproxy.py"
 
-"$PY" "$TESTS_SRCDIR/bench/manysmtp.py" --count "$NMAX" \
+"$MANYSMTP" --count "$NMAX" \
 	--banner-delay "$BANNER_DELAY_MS" --ready-file "$TMP/many.ready" \
 	</dev/null >"$TMP/many.log" 2>&1 &
 MANY_PID=$!
 cleanup_add "proc_stop $MANY_PID"
-wait_ready "$TMP/many.ready" "$MANY_PID" "manysmtp.py"
+wait_ready "$TMP/many.ready" "$MANY_PID" "manysmtp"
 
 rc=0
 LC_ALL=C "$PY" "$TESTS_SRCDIR/bench/bench.py" \
