@@ -26,8 +26,9 @@
  * An error's reason string when loaded (libssl's always are; libcrypto's
  * not after the lean init), else the errno text of a system error, else
  * the error's code, which OpenSSL's errstr(1) explains.
+ * @return false when only the code could be given.
  */
-static void
+static bool
 tls_reason(unsigned long e, char *buf, size_t len)
 {
 	const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
@@ -36,10 +37,12 @@ tls_reason(unsigned long e, char *buf, size_t len)
 		snprintf(buf, len, "%s", r);
 	else if (e != 0 && ERR_SYSTEM_ERROR(e))
 		snprintf(buf, len, "%s", strerror(ERR_GET_REASON(e)));
-	else if (e != 0)
+	else if (e != 0) {
 		snprintf(buf, len, "OpenSSL error %08lX", e);
-	else
+		return false;
+	} else
 		snprintf(buf, len, "unknown error");
+	return true;
 }
 
 static void
@@ -107,18 +110,16 @@ lean_init(const smtpprobe_opts *o)
 static void
 anchors_err(const smtpprobe_opts *o, char *err, size_t errlen)
 {
-	unsigned long e = ERR_peek_error();
 	const char *path = o->ca_file != NULL ? o->ca_file : o->ca_dir;
-	bool worded = e == 0 || ERR_SYSTEM_ERROR(e) || ERR_reason_error_string(e) != NULL;
-	char what[200];
+	char reason[160];
+	bool worded = tls_reason(ERR_get_error(), reason, sizeof(reason));
 
-	if (path == NULL) {
-		ossl_err(err, errlen, "cannot load trust anchors");
-		return;
-	}
-	snprintf(what, sizeof(what), "cannot load trust anchors from %s%s", path,
-		worded ? "" : ": no PEM certificate read");
-	ossl_err(err, errlen, what);
+	ERR_clear_error();
+	if (path == NULL)
+		snprintf(err, errlen, "cannot load trust anchors: %s", reason);
+	else
+		snprintf(err, errlen, "cannot load trust anchors from %s: %s%s", path,
+			worded ? "" : "no PEM certificate read: ", reason);
 }
 
 static SSL_CTX *

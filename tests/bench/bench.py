@@ -455,9 +455,10 @@ How the other figures are taken
 * 3: instructions executed by the whole process (dynamic loader,
   library initialisation, the dialog, exit), from callgrind's totals;
   "ratio" is to check_smtp for the same dialog.
-* 4: tests/bench/manysmtp (C, epoll) serves N addresses 127.1.x.y from one
-  process; each connection gets its 220 after {delay:g} ms, then
-  EHLO/HELO/QUIT are answered at once. check_smtp_probe checks all N in one
+* 4: tests/bench/manysmtp serves N addresses 127.1.x.y from one process
+  (the soak's scripted C server, tests/soak/miniserver.h, on libevent);
+  each connection gets its 220 after {delay:g} ms, then EHLO/HELO/QUIT are
+  answered at once. check_smtp_probe checks all N in one
   process (repeatable -H, concurrently); check_smtp is run N times by
   xargs -P min(N, {pcap}). Wall and CPU of xargs include all its
   check_smtp; their memory is shown as the largest single check_smtp's

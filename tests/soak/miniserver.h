@@ -27,6 +27,10 @@
  * The server's TLS: no session cache (so that the soak's memory is the
  * client's), TLS 1.3 tickets as OpenSSL sends them by default, a
  * close_notify before each close.
+ *
+ * The scale bench (tests/bench/manysmtp.c) listens on many addresses with
+ * ms_init_at() and sets banner_delay_ms: the banner then comes that long
+ * after the accept, and commands sent before it are answered after it.
  */
 #ifndef SP_MINISERVER_H
 #define SP_MINISERVER_H
@@ -62,7 +66,9 @@ enum ms_mode {
 	MS_MODES
 };
 
+#ifndef MS_MAX_CONNS
 #define MS_MAX_CONNS 1024
+#endif
 #define MS_LINE 1024  /* RFC 5321 lines are 1000 bytes; small keeps the soak's RSS steady */
 
 struct ms_server;
@@ -71,7 +77,8 @@ struct ms_conn {
 	struct ms_server *srv;
 	evutil_socket_t fd;
 	struct event *rd;
-	bool used, in_data;
+	struct event *greet; /* the banner's timer, with banner_delay_ms */
+	bool used, in_data, greeted;
 #ifdef MS_TLS
 	SSL *ssl;          /* once STARTTLS was answered, or from the start (SMTPS) */
 	bool handshaking;
@@ -85,6 +92,7 @@ struct ms_server {
 	struct evconnlistener *lis;
 	enum ms_mode mode;
 	unsigned port;
+	unsigned banner_delay_ms; /* 0: the banner at once */
 	unsigned long accepted, sessions_closed;
 };
 
@@ -111,6 +119,8 @@ ms_close(struct ms_conn *c)
 	}
 #endif
 	event_free(c->rd);
+	if (c->greet != NULL)
+		event_free(c->greet);
 	evutil_closesocket(c->fd);
 	c->srv->sessions_closed++;
 	c->used = false;
@@ -290,6 +300,8 @@ ms_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 #endif
+	if (c->inlen == sizeof(c->in) - 1)
+		c->inlen = 0; /* unread before the banner and too long: forget it */
 	n = recv(fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
@@ -298,7 +310,37 @@ ms_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->inlen += (size_t)n;
+	if (c->greeted)
+		(void)ms_lines(c);
+}
+
+/* The mode's first words, then whatever the client sent before them. */
+static void
+ms_greet(struct ms_conn *c)
+{
+	enum ms_mode m = c->srv->mode;
+
+	c->greeted = true;
+	if (m == MS_BANNER554)
+		ms_send(c, "554 5.7.1 No SMTP service here\r\n");
+#ifdef MS_TLS
+	else if (m == MS_SMTPS) {
+		if (!ms_tls_start(c))
+			ms_close(c);
+		return;
+	}
+#endif
+	else if (m != MS_SILENT)
+		ms_send(c, "220 mini.test ESMTP ready\r\n");
 	(void)ms_lines(c);
+}
+
+static void
+ms_greet_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ms_greet(arg);
 }
 
 static void
@@ -307,6 +349,8 @@ ms_accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa
 {
 	struct ms_server *srv = arg;
 	struct ms_conn *c = NULL;
+	struct timeval delay = { (time_t)(srv->banner_delay_ms / 1000),
+		(suseconds_t)(srv->banner_delay_ms % 1000) * 1000 };
 	int one = 1;
 
 	(void)lis;
@@ -335,41 +379,47 @@ ms_accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	evutil_make_socket_nonblocking(fd);
 	event_add(c->rd, NULL);
-	if (srv->mode == MS_BANNER554)
-		ms_send(c, "554 5.7.1 No SMTP service here\r\n");
-#ifdef MS_TLS
-	else if (srv->mode == MS_SMTPS) {
-		if (!ms_tls_start(c))
-			ms_close(c);
+	if (srv->banner_delay_ms == 0) {
+		ms_greet(c);
+		return;
 	}
-#endif
-	else if (srv->mode != MS_SILENT)
-		ms_send(c, "220 mini.test ESMTP ready\r\n");
+	if ((c->greet = evtimer_new(srv->base, ms_greet_cb, c)) == NULL ||
+	    evtimer_add(c->greet, &delay) == -1)
+		ms_close(c);
 }
 
-/* @return 0, or -1 when the listener could not be made. */
+/* On @p sin (port 0: the kernel's choice). @return 0, or -1 when the listener could not be made. */
 static int
-ms_init(struct ms_server *srv, struct event_base *base, enum ms_mode mode)
+ms_init_at(struct ms_server *srv, struct event_base *base, enum ms_mode mode,
+    const struct sockaddr_in *sin)
 {
-	struct sockaddr_in sin;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
 	memset(srv, 0, sizeof(*srv));
-	memset(&sin, 0, sizeof(sin));
 	srv->base = base;
 	srv->mode = mode;
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	srv->lis = evconnlistener_new_bind(base, ms_accept_cb, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
-	    (struct sockaddr *)&sin, sizeof(sin));
+	    (const struct sockaddr *)sin, sizeof(*sin));
 	if (srv->lis == NULL)
 		return -1;
 	if (getsockname(evconnlistener_get_fd(srv->lis), (struct sockaddr *)&ss, &len) != 0)
 		return -1;
 	srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	return 0;
+}
+
+/* On 127.0.0.1, a port of the kernel's choice (inline: not every includer uses it). */
+static inline int
+ms_init(struct ms_server *srv, struct event_base *base, enum ms_mode mode)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return ms_init_at(srv, base, mode, &sin);
 }
 
 /* Closes the listener and every connection it accepted. */
