@@ -7,6 +7,9 @@
 # costs a few dpkg-query calls. Postfix is preseeded to "No configuration":
 # the test suite runs its own private Postfix instance (tests/lib/postfix.sh)
 # and the machine's mail setup is never configured or started by this script.
+# dovecot-lmtpd and python3-aiosmtpd, with Haraka from npm (below), are the
+# real servers of tests/integration/servers-*.test besides Postfix and its
+# smtp-sink; each test runs its own private copy on loopback.
 # dovecot-core is there for its SASL server only: tests/lib/postfix.sh runs a
 # private Dovecot from the test's temp dir (pf_dovecot_start) for auth.test.
 # icinga2, nagios4-core and zabbix-agent are for `make check-integration`
@@ -23,7 +26,8 @@ postfix dnsmasq-base monitoring-plugins-standard swaks valgrind
 python3 openssl time iproute2 dovecot-core
 clang libclang-rt-14-dev
 dpkg-dev debhelper lintian rpm mandoc
-icinga2 nagios4-core zabbix-agent curl python3-yaml"
+icinga2 nagios4-core zabbix-agent curl python3-yaml
+dovecot-lmtpd python3-aiosmtpd"
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -53,8 +57,29 @@ for p in $PACKAGES; do
 	installed "$p" || missing="$missing $p"
 done
 
+# Haraka, a real SMTP server the tests run (tests/lib/haraka.sh), is not in
+# Debian: it comes from npm, pinned, into a directory of its own (never a
+# system-wide install). Node.js from Debian when the machine has none.
+HARAKA_DIR=${HARAKA_DIR:-/opt/smtp-probe-test/haraka}
+HARAKA_VERSION=3.1.1
+if ! command -v npm >/dev/null 2>&1; then
+	installed nodejs || missing="$missing nodejs"
+	installed npm || missing="$missing npm"
+fi
+
+install_haraka() {
+	[ -x "$HARAKA_DIR/node_modules/.bin/haraka" ] &&
+		grep -q "\"version\": *\"$HARAKA_VERSION\"" "$HARAKA_DIR/node_modules/Haraka/package.json" 2>/dev/null &&
+		return 0
+	echo "install-deps: Haraka $HARAKA_VERSION from npm into $HARAKA_DIR"
+	$SUDO mkdir -p "$HARAKA_DIR"
+	(cd "$HARAKA_DIR" && $SUDO npm install --no-audit --no-fund --loglevel=error \
+		"Haraka@$HARAKA_VERSION" >/dev/null) || die "npm could not install Haraka $HARAKA_VERSION"
+}
+
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
+	install_haraka
 	exit 0
 fi
 echo "install-deps: installing:$missing"
@@ -92,4 +117,5 @@ for p in $missing; do
 	installed "$p" || still="$still $p"
 done
 [ -z "$still" ] || die "still missing after apt-get install:$still"
+install_haraka
 echo "install-deps: done"
