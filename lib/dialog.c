@@ -51,12 +51,16 @@ static const char *const dstate_names[] = {
 _Static_assert(sizeof(dstate_names) / sizeof(dstate_names[0]) == D_COUNT,
 	"a name for every state");
 
-enum kind { K_COMMAND, K_MAIL, K_RCPT, K_DATA, K_MESSAGE, K_RSET, K_QUIT, K_COUNT };
+/*
+ * K_DELIVERY sends nothing: it stands for one more LMTP answer to the end
+ * of the message (RFC 2033 4.2), one per accepted recipient after the first.
+ */
+enum kind { K_COMMAND, K_MAIL, K_RCPT, K_DATA, K_MESSAGE, K_DELIVERY, K_RSET, K_QUIT, K_COUNT };
 
 static const smtpprobe_stage kind_stage[] = {
 	SMTPPROBE_STAGE_COMMAND, SMTPPROBE_STAGE_MAIL, SMTPPROBE_STAGE_RCPT,
-	SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_RSET,
-	SMTPPROBE_STAGE_QUIT,
+	SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA,
+	SMTPPROBE_STAGE_RSET, SMTPPROBE_STAGE_QUIT,
 };
 _Static_assert(sizeof(kind_stage) / sizeof(kind_stage[0]) == K_COUNT,
 	"a stage for every kind of step");
@@ -78,6 +82,8 @@ struct sp_dialog {
 	struct sp_reply_parser parser;
 	enum dstate state;
 	unsigned reply_lines;
+	struct sp_strv lines;  /* the reply in progress, as kept for the report */
+	size_t lines_bytes;
 	int greet_ex;
 	size_t owed;           /* replies the server owes us for what we sent */
 	size_t owed_now;       /* of those, the ones that may be in this input */
@@ -208,7 +214,7 @@ record(struct sp_dialog *d, int ex, int64_t since, const struct sp_reply_line *l
 	int64_t start = since > d->last_reply ? since : d->last_reply;
 	smtpprobe_stage st = d->r->ex[ex].stage;
 
-	if (sp_result_reply(d->r, ex, line, t - start) == -1) {
+	if (sp_result_reply(d->r, ex, line, &d->lines, t - start) == -1) {
 		internal_error(d);
 		return;
 	}
@@ -243,11 +249,16 @@ add_step(struct sp_dialog *d, enum kind k, unsigned idx)
 		d->steps[d->nsteps++] = (struct step){ .kind = k, .idx = idx, .ex = -1 };
 }
 
-/* Steps that may be followed by more in the same RFC 2920 group. */
+/*
+ * Steps that may be followed by more in the same RFC 2920 group. Not the
+ * message: RFC 2920 would allow QUIT after it, but Haraka refuses a QUIT
+ * that arrives with the final dot ("503 ... pipelined after end of DATA")
+ * after it has queued the message, and a check must not cry wolf.
+ */
 static bool
 groupable(enum kind k)
 {
-	return k == K_MAIL || k == K_RCPT || k == K_RSET || k == K_MESSAGE;
+	return k == K_MAIL || k == K_RCPT || k == K_RSET;
 }
 
 static bool
@@ -293,34 +304,59 @@ build_message(struct sp_dialog *d)
 	return d->message != NULL ? 0 : -1;
 }
 
+/*
+ * RFC 1870: a client that knows its message exceeds the server's SIZE
+ * does not send it. Said as the server's 552 would be, before MAIL.
+ */
+static bool
+message_fits(struct sp_dialog *d)
+{
+	const struct sp_caps *c = &d->r->caps;
+	size_t size;
+
+	if (d->message == NULL || !(c->ext & SP_EXT_SIZE) || c->size == 0)
+		return true;
+	size = sp_message_size(d->message, d->msglen);
+	if (size <= c->size)
+		return true;
+	sp_result_fail(d->r, SMTPPROBE_E_UNSUPPORTED, SMTPPROBE_STAGE_MAIL, -1,
+		"message of %zu bytes exceeds the server's SIZE limit of %llu bytes: not sent",
+		size, (unsigned long long)c->size);
+	return false;
+}
+
 static void
 plan(struct sp_dialog *d)
 {
 	const smtpprobe_opts *o = d->env.opts;
 	smtpprobe_stage qa = o->quit_after;
+	bool transaction = transaction_wanted(o);
 
+	if (message_wanted(o) && build_message(d) == -1) {
+		internal_error(d);
+		return;
+	}
+	transaction = transaction && message_fits(d);
 	d->nsteps = d->sent = d->judged = 0;
 	if (qa == SMTPPROBE_STAGE_COUNT || qa >= SMTPPROBE_STAGE_COMMAND) {
 		for (size_t i = 0; i < o->commands.n; i++)
 			add_step(d, K_COMMAND, (unsigned)i);
-		if (transaction_wanted(o))
+		if (transaction)
 			add_step(d, K_MAIL, 0);
 	}
-	if (transaction_wanted(o) && (qa == SMTPPROBE_STAGE_COUNT || qa >= SMTPPROBE_STAGE_RCPT)) {
+	if (transaction && (qa == SMTPPROBE_STAGE_COUNT || qa >= SMTPPROBE_STAGE_RCPT)) {
 		for (size_t i = 0; i < o->rcpts.n; i++)
 			add_step(d, K_RCPT, (unsigned)i);
 		if (qa == SMTPPROBE_STAGE_COUNT && message_wanted(o)) {
 			add_step(d, K_DATA, 0);
 			add_step(d, K_MESSAGE, 0);
+			for (size_t i = 1; o->lmtp && i < o->rcpts.n; i++)
+				add_step(d, K_DELIVERY, (unsigned)i);
 		} else if (qa == SMTPPROBE_STAGE_COUNT) {
 			add_step(d, K_RSET, 0);
 		}
 	}
 	add_step(d, K_QUIT, 0);
-	if (o->data && message_wanted(o) && build_message(d) == -1) {
-		internal_error(d);
-		return;
-	}
 	set_state(d, D_SCRIPT);
 	flush(d);
 }
@@ -391,14 +427,27 @@ trace_message(struct sp_dialog *d)
 	}
 }
 
+/* "delivery to <rcpt>": an LMTP answer names its recipient (RFC 2033 4.2). */
+static int
+delivery_exchange(struct sp_dialog *d, unsigned idx)
+{
+	char what[1100];
+
+	snprintf(what, sizeof(what), "delivery to <%s>", d->env.opts->rcpts.v[idx]);
+	return sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what));
+}
+
+/* Counted as SIZE= counts it, so the two numbers a user sees agree. */
 static int
 send_message(struct sp_dialog *d)
 {
 	char what[64];
 	int ex;
 
-	snprintf(what, sizeof(what), "message (%zu bytes)", d->msglen);
-	if ((ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what))) == -1)
+	snprintf(what, sizeof(what), "message (%zu bytes)", sp_message_size(d->message, d->msglen));
+	ex = d->env.opts->lmtp ? delivery_exchange(d, 0) :
+	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what));
+	if (ex == -1)
 		return -1;
 	trace_message(d);
 	if (sp_conn_write(d->conn, d->message, d->msglen) == -1)
@@ -424,6 +473,10 @@ send_step(struct sp_dialog *d, struct step *s)
 		return s->ex = send_line(d, SMTPPROBE_STAGE_DATA, "DATA");
 	case K_MESSAGE:
 		return s->ex = send_message(d);
+	case K_DELIVERY:
+		if ((s->ex = delivery_exchange(d, s->idx)) != -1)
+			d->owed++;
+		return s->ex;
 	case K_RSET:
 		return s->ex = send_line(d, SMTPPROBE_STAGE_RSET, "RSET");
 	case K_QUIT:
@@ -441,7 +494,7 @@ flush(struct sp_dialog *d)
 	while (d->state == D_SCRIPT && d->sent < d->nsteps) {
 		struct step *s = &d->steps[d->sent];
 
-		if (d->sent > d->judged) {
+		if (d->sent > d->judged && s->kind != K_DELIVERY) {
 			enum kind prev = d->steps[d->sent - 1].kind;
 
 			if (!d->pipelining || !groupable(prev) || s->kind == K_COMMAND)
@@ -473,16 +526,33 @@ judge_data(struct sp_dialog *d, const struct sp_reply_line *line, int ex)
 	wind_down(d);
 }
 
+/*
+ * An LMTP recipient refused after a 4xx for an earlier one decides: the
+ * state is the worst answer's, and every answer is read before QUIT.
+ */
+static void
+fail_delivery(struct sp_dialog *d, int ex, int code)
+{
+	struct smtpprobe_result *r = d->r;
+
+	if (r->status == SMTPPROBE_E_REPLY && r->stage == SMTPPROBE_STAGE_DATA &&
+	    r->decider >= 0 && r->ex[r->decider].code / 100 == 4 && code / 100 == 5)
+		r->status = SMTPPROBE_OK;
+	fail_reply(d, SMTPPROBE_STAGE_DATA, ex);
+}
+
+/* The reply to the end of the message, or one LMTP recipient's answer. */
 static void
 judge_message(struct sp_dialog *d, const struct sp_reply_line *line, int ex)
 {
 	if (!good(d, SMTPPROBE_STAGE_DATA, line->code)) {
-		fail_reply(d, SMTPPROBE_STAGE_DATA, ex);
+		fail_delivery(d, ex, line->code);
 		wind_down(d);
 		return;
 	}
-	if (sp_reply_queue_id(line->text, d->r->queue_id, sizeof(d->r->queue_id)) == 0)
-		snprintf(d->r->queue_id, sizeof(d->r->queue_id), "%s", line->text);
+	/* Only a known form is an id; otherwise the reply is quoted. */
+	if (d->r->queue_id[0] == '\0')
+		sp_reply_queue_id(d->r->ex[ex].text, d->r->queue_id, sizeof(d->r->queue_id));
 }
 
 static void
@@ -498,6 +568,7 @@ judge_step(struct sp_dialog *d, const struct step *s, const struct sp_reply_line
 		judge_data(d, line, s->ex);
 		return;
 	case K_MESSAGE:
+	case K_DELIVERY:
 		judge_message(d, line, s->ex);
 		return;
 	case K_MAIL:
@@ -519,6 +590,47 @@ judge_step(struct sp_dialog *d, const struct step *s, const struct sp_reply_line
 	}
 }
 
+/*
+ * Replies that RFC 5321 4.3.2 gives to other commands only: a server that
+ * answers with one is a reply out of step (a PROXY header taken for a
+ * command, a reply lost or doubled), and judging on would misjudge
+ * everything after it. QUIT's one good reply is 221.
+ */
+static bool
+fits(enum kind k, int code)
+{
+	switch (code) {
+	case 221:
+		return k == K_QUIT || k == K_COMMAND;
+	case 354:
+		return k == K_DATA || k == K_COMMAND;
+	case 220:
+	case 235:
+	case 334:
+		return k == K_COMMAND;
+	default:
+		return k != K_QUIT || code / 100 != 2;
+	}
+}
+
+/* Where a reply out of step most likely came from, when we know. */
+static const char *
+proxy_hint(const struct sp_dialog *d)
+{
+	return d->env.opts->proxy != 0 ?
+	    " (did the server take the PROXY header for a command?)" : "";
+}
+
+static void
+out_of_step(struct sp_dialog *d, smtpprobe_stage st, int ex, int code)
+{
+	sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, st, ex,
+		"protocol error in %s: %d is no reply to %s, the dialog is out of step%s",
+		smtpprobe_stage_name(st), code, d->r->ex[ex].command[0] ? d->r->ex[ex].command : "it",
+		proxy_hint(d));
+	finish(d);
+}
+
 static void
 script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
@@ -526,7 +638,7 @@ script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 
 	if (d->judged >= d->sent) {
 		sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, cur_stage(d), -1,
-			"protocol error: a reply to no command");
+			"protocol error: a reply to no command%s", proxy_hint(d));
 		finish(d);
 		return;
 	}
@@ -534,6 +646,10 @@ script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 	record(d, s->ex, s->sent_at, line);
 	if (d->state != D_SCRIPT)
 		return;
+	if (!fits(s->kind, line->code)) {
+		out_of_step(d, kind_stage[s->kind], s->ex, line->code);
+		return;
+	}
 	judge_step(d, s, line);
 	if (d->state != D_SCRIPT)
 		return;
@@ -609,19 +725,30 @@ on_tls_up(void *arg)
 	send_greeting(d, d->env.opts->lmtp ? "LHLO" : "EHLO", D_GREET);
 }
 
+/*
+ * Only a handshake that stopped at our verification fails for the
+ * certificate; when the server ended it (an alert, a close), that is the
+ * failure, and a chain that would not have verified is a note beside it.
+ */
 static void
 tls_failed(struct sp_dialog *d, int err)
 {
-	const char *why = sp_conn_tls_error(d->conn);
+	const struct sp_tls_error *e = sp_conn_tls_error(d->conn);
 	const char *cert = d->ssl != NULL ? d->tls->verify_error(d->ssl) : NULL;
 
 	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d) - d->tls_start);
-	if (cert != NULL)
+	if (e->queue[0] != '\0')
+		sp_result_note(d->r, "OpenSSL error queue: %s", e->queue);
+	if (cert != NULL && e->verify) {
 		sp_result_fail(d->r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1,
 			"certificate verification failed: %s", cert);
-	else
-		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS handshake failed: %s",
-			*why ? why : err == 0 ? "connection closed by server" : strerror(err));
+		finish(d);
+		return;
+	}
+	if (cert != NULL)
+		sp_result_note(d->r, "certificate not verified: %s", cert);
+	sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS handshake failed: %s",
+		e->reason[0] ? e->reason : err == 0 ? "connection closed by server" : strerror(err));
 	finish(d);
 }
 
@@ -768,6 +895,19 @@ send_greeting(struct sp_dialog *d, const char *verb, enum dstate next)
 		internal_error(d);
 }
 
+/* The greeting's first line names the server; later lines are prose. */
+static void
+take_banner_name(struct sp_dialog *d, const struct sp_exchange *ex)
+{
+	const char *text;
+	size_t len;
+
+	if (ex->lines.n == 0)
+		return;
+	text = sp_reply_line_text(ex->lines.v[0], strlen(ex->lines.v[0]), &len);
+	sp_reply_banner_name(text, len, d->r->banner_name, sizeof(d->r->banner_name));
+}
+
 static void
 banner_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
@@ -778,6 +918,9 @@ banner_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 		return;
 	}
 	record(d, ex, d->connect_at, line);
+	if (d->state == D_DONE)
+		return;
+	take_banner_name(d, &d->r->ex[ex]);
 	if (!good(d, SMTPPROBE_STAGE_BANNER, line->code))
 		fail_reply(d, SMTPPROBE_STAGE_BANNER, ex);
 	if (line->code / 100 != 2 || d->env.opts->quit_after == SMTPPROBE_STAGE_BANNER)
@@ -797,6 +940,14 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
 		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0;
 		after_greeting(d);
+		return;
+	}
+	/* Behind a PROXY header, "command not recognised" is its answer. */
+	if (ehlo && d->env.opts->proxy != 0 && (line->code == 500 || line->code == 502)) {
+		sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, SMTPPROBE_STAGE_EHLO, d->greet_ex,
+			"protocol error in ehlo: %d %s%s%s; the server took the PROXY header for a command",
+			line->code, line->enhanced, *line->enhanced ? " " : "", d->r->ex[d->greet_ex].text);
+		finish(d);
 		return;
 	}
 	if (ehlo && !d->env.opts->lmtp && (line->code == 500 || line->code == 502)) {
@@ -853,17 +1004,58 @@ unsolicited(struct sp_dialog *d)
 	if (d->reply_lines > 0 || d->owed_now > 0)
 		return false;
 	sp_result_fail(d->r, SMTPPROBE_E_PROTOCOL, cur_stage(d), -1,
-		"protocol error in %s: a reply to no command", smtpprobe_stage_name(cur_stage(d)));
+		"protocol error in %s: a reply to no command%s", smtpprobe_stage_name(cur_stage(d)),
+		proxy_hint(d));
 	finish(d);
 	return true;
+}
+
+/*
+ * An AUTH LOGIN prompt is base64 ("334 VXNlcm5hbWU6"): the transcript
+ * shows it decoded beside it, as swaks does. Only prompts: our answers
+ * are secrets and are never shown.
+ */
+static void
+trace_received(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	unsigned char plain[64];
+	char buf[SP_REPLY_MAX_LINE + 80];
+	long n = -1;
+
+	if (d->state == D_AUTH && d->env.opts->auth == SMTPPROBE_AUTH_LOGIN &&
+	    line->code == 334 && line->rawlen > 4)
+		n = sp_b64_decode(line->raw + 4, line->rawlen - 4, plain, sizeof(plain));
+	for (long i = 0; i < n; i++)
+		if (plain[i] < 0x20 || plain[i] >= 0x7f)
+			n = -1;
+	if (n <= 0) {
+		trace(d, SMTPPROBE_DIR_RECEIVED, line->raw, line->rawlen);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.*s (%.*s)", (int)line->rawlen, line->raw, (int)n, (char *)plain);
+	trace(d, SMTPPROBE_DIR_RECEIVED, buf, strlen(buf));
+}
+
+/* Every line is kept up to a bound; the last one always (it is the reply's). */
+static int
+keep_line(struct sp_dialog *d, const struct sp_reply_line *line)
+{
+	if (!line->last && (d->lines.n + 1 >= SP_KEEP_LINES || d->lines_bytes + line->rawlen > SP_KEEP_BYTES))
+		return 0;
+	d->lines_bytes = line->last ? 0 : d->lines_bytes + line->rawlen;
+	return sp_strv_add(&d->lines, line->raw);
 }
 
 static void
 on_line(struct sp_dialog *d, const struct sp_reply_line *line)
 {
-	trace(d, SMTPPROBE_DIR_RECEIVED, line->raw, line->rawlen);
+	trace_received(d, line);
 	if (unsolicited(d))
 		return;
+	if (keep_line(d, line) == -1) {
+		internal_error(d);
+		return;
+	}
 	if (line->last) {
 		d->owed_now--;
 		d->owed--;
@@ -872,8 +1064,11 @@ on_line(struct sp_dialog *d, const struct sp_reply_line *line)
 		sp_caps_line(&d->r->caps, line->raw + (line->rawlen > 4 ? 4 : line->rawlen),
 			line->rawlen > 4 ? line->rawlen - 4 : 0, d->reply_lines == 0);
 	d->reply_lines = line->last ? 0 : d->reply_lines + 1;
-	if (line->last)
-		on_reply(d, line);
+	if (!line->last)
+		return;
+	on_reply(d, line);
+	/* Taken by the exchange it answered; a reply no exchange took is dropped. */
+	sp_strv_free(&d->lines);
 }
 
 static void
@@ -1032,7 +1227,8 @@ sp_dialog_new(const struct sp_dialog_env *env, struct smtpprobe_result *r,
 	d->r = r;
 	d->done = done;
 	d->arg = arg;
-	d->maxsteps = env->opts->commands.n + env->opts->rcpts.n + 6;
+	/* Commands, MAIL, RCPT and an LMTP answer per recipient, DATA, message, RSET, QUIT. */
+	d->maxsteps = env->opts->commands.n + 2 * env->opts->rcpts.n + 6;
 	sp_reply_init(&d->parser);
 	d->steps = calloc(d->maxsteps, sizeof(*d->steps));
 	d->finish_ev = event_new(env->base, -1, 0, finish_cb, d);
@@ -1119,6 +1315,7 @@ sp_dialog_free(struct sp_dialog *d)
 	if (d->own_ctx)
 		d->tls->ctx_free(d->tls_ctx);
 	sp_reply_free(&d->parser);
+	sp_strv_free(&d->lines);
 	free(d->steps);
 	free(d->message);
 	free(d);

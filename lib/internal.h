@@ -74,12 +74,19 @@ struct smtpprobe_opts {
 /* A deep copy, so a probe owns its options. NULL on ENOMEM. */
 smtpprobe_opts *sp_opts_dup(const smtpprobe_opts *o);
 
+/* A reply's text as quoted: its lines joined (reply.h), at most this long. */
+#define SP_TEXT_MAX 512
+/* Lines and bytes of one reply kept for the report (the parser allows more). */
+#define SP_KEEP_LINES 64
+#define SP_KEEP_BYTES 16384
+
 struct sp_exchange {
 	smtpprobe_stage stage;
 	char *command;       /* as sent, redacted; "" for the banner */
 	int code;
 	char enhanced[SP_ENHANCED_MAX];
-	char *text;
+	char *text;          /* every line's text, joined */
+	struct sp_strv lines; /* the reply's raw lines, as received */
 	int64_t usec;
 };
 
@@ -127,8 +134,12 @@ struct smtpprobe_result *sp_result_new(const char *host, unsigned port);
 void sp_result_free(struct smtpprobe_result *r);
 /* Appends an exchange for a command as sent; @return its index or -1 (ENOMEM). */
 int sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, size_t len);
-/* Records the reply that closes exchange @p i. @return 0 or -1 (ENOMEM). */
-int sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line, int64_t usec);
+/*
+ * Records the reply that closes exchange @p i: @p line is its last line,
+ * @p lines all its raw lines, taken over (left empty). @return 0 or -1 (ENOMEM).
+ */
+int sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line,
+	struct sp_strv *lines, int64_t usec);
 /* Marks a stage as started at @p now (once) and adds @p usec to it. */
 void sp_result_stage_time(struct smtpprobe_result *r, smtpprobe_stage st, int64_t now, int64_t usec);
 /* The first failure decides; later ones are ignored. */

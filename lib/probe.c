@@ -16,7 +16,6 @@
 #endif
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -355,31 +354,6 @@ addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 	inet_ntop(ss->ss_family, in, buf, (socklen_t)len);
 }
 
-/*
- * The name the server greets with: the first word of the banner's text.
- * Server bytes: kept only when printable, bounded by the field.
- */
-static void
-take_banner_name(struct smtpprobe_result *r)
-{
-	for (size_t i = 0; i < r->nex; i++) {
-		const char *s;
-		size_t n = 0;
-
-		if (r->ex[i].stage != SMTPPROBE_STAGE_BANNER || r->ex[i].code == 0)
-			continue;
-		s = r->ex[i].text != NULL ? r->ex[i].text : "";
-		while (s[n] != '\0' && s[n] != ' ' && n + 1 < sizeof(r->banner_name)) {
-			if (!isgraph((unsigned char)s[n]))
-				return;
-			n++;
-		}
-		memcpy(r->banner_name, s, n);
-		r->banner_name[n] = '\0';
-		return;
-	}
-}
-
 static void
 rdns_done(void *arg, smtpprobe_rdns state, const char *ptr, const char *text)
 {
@@ -436,7 +410,6 @@ dialog_done(struct sp_dialog *d, void *arg)
 
 	sp_dialog_free(d);
 	t->dialog = NULL;
-	take_banner_name(t->result);
 	if (fall_back(t)) {
 		target_dial(t);
 		return;

@@ -350,7 +350,11 @@ exim_id(const char *text, size_t *n)
 	return NULL;
 }
 
-/* Exchange: "<c89b4fcc-...@mail1.fabrikam.com> [InternalId=...] Queued ...". */
+/*
+ * Exchange: "<c89b4fcc-...@mail1.fabrikam.com> [InternalId=...] Queued ...".
+ * An address in brackets alone is no id: Dovecot LMTP answers
+ * "<user@domain> SESSION Saved" with the recipient there.
+ */
 static const char *
 exchange_id(const char *text, size_t *n)
 {
@@ -359,7 +363,22 @@ exchange_id(const char *text, size_t *n)
 	*n = token_len(text + 1, '>');
 	if (text[1 + *n] != '>')
 		return NULL;
+	if (!has_prefix(text + 2 + *n, " [InternalId=") && find(text, "queued mail for delivery") == NULL)
+		return NULL;
 	return text + 1;
+}
+
+/* Haraka: "Message Queued (9EE8E3C0-...-B1F2.1.1)". */
+static const char *
+haraka_id(const char *text, size_t *n)
+{
+	const char *s = find(text, "message queued (");
+
+	if (s == NULL)
+		return NULL;
+	s += strlen("message queued (");
+	*n = token_len(s, ')');
+	return s[*n] == ')' ? s : NULL;
 }
 
 /* Sendmail: "4AO3a1b2012345 Message accepted for delivery". */
@@ -376,7 +395,7 @@ size_t
 sp_reply_queue_id(const char *text, char *out, size_t outlen)
 {
 	const char *(*const forms[])(const char *, size_t *) = {
-		postfix_id, exim_id, exchange_id, sendmail_id
+		postfix_id, exim_id, exchange_id, sendmail_id, haraka_id
 	};
 	const char *id = NULL;
 	size_t i, n = 0;
@@ -395,6 +414,86 @@ sp_reply_queue_id(const char *text, char *out, size_t outlen)
 	if (n > outlen - 1)
 		n = outlen - 1;
 	memcpy(out, id, n);
+	out[n] = '\0';
+	return n;
+}
+
+/* ------------------------------------------------------- reply text */
+
+const char *
+sp_reply_line_text(const char *raw, size_t rawlen, size_t *len)
+{
+	const char *text = rawlen > 4 ? raw + 4 : raw + rawlen;
+	const char *end = raw + rawlen;
+	size_t elen;
+	char e[SP_ENHANCED_MAX + 1];
+
+	/* enhanced_len() reads up to the first byte past the code: copy it. */
+	elen = (size_t)(end - text) < SP_ENHANCED_MAX ? (size_t)(end - text) : SP_ENHANCED_MAX;
+	memcpy(e, text, elen);
+	e[elen] = '\0';
+	if (rawlen > 0 && (elen = enhanced_len(e, raw[0])) > 0) {
+		text += elen;
+		while (text < end && *text == ' ')
+			text++;
+	}
+	*len = (size_t)(end - text);
+	return text;
+}
+
+size_t
+sp_reply_join(const char *const *lines, size_t n, char *out, size_t outlen)
+{
+	static const char more[] = "...";
+	size_t used = 0;
+
+	if (outlen == 0)
+		return 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const char *t = sp_reply_line_text(lines[i], strlen(lines[i]), &len);
+
+		while (len > 0 && t[len - 1] == ' ')
+			len--;
+		if (len == 0)
+			continue;
+		if (used > 0 && used + 1 < outlen)
+			out[used++] = ' ';
+		if (used + len >= outlen) {
+			/* Cut, and say so where there is room for it. */
+			len = outlen - 1 - used;
+			memcpy(out + used, t, len);
+			used += len;
+			if (outlen > sizeof(more))
+				memcpy(out + outlen - sizeof(more), more, sizeof(more) - 1);
+			break;
+		}
+		memcpy(out + used, t, len);
+		used += len;
+	}
+	out[used] = '\0';
+	return used;
+}
+
+size_t
+sp_reply_banner_name(const char *text, size_t len, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return 0;
+	/* A name is printable ASCII up to the first blank; anything else is none. */
+	while (n < len && text[n] != ' ' && n + 1 < outlen) {
+		unsigned char c = (unsigned char)text[n];
+
+		if (c <= ' ' || c >= 0x7f) {
+			n = 0;
+			break;
+		}
+		n++;
+	}
+	memcpy(out, text, n);
 	out[n] = '\0';
 	return n;
 }

@@ -77,10 +77,32 @@ const char *sp_reply_strerror(enum sp_reply_err err);
 /*
  * The queue id in the reply to the end of a message, in the forms of
  * Postfix ("queued as ID"), Exim ("id=ID"), Exchange ("<ID@host> [...]
- * Queued mail for delivery"), Sendmail ("ID Message accepted for delivery").
+ * Queued mail for delivery"), Sendmail ("ID Message accepted for delivery"),
+ * Haraka ("Message Queued (ID)"); no other text is taken for an id.
  * Copies it to out (NUL-terminated, truncated to outlen) and returns its
  * length, or 0 when none is recognised.
  */
 size_t sp_reply_queue_id(const char *text, char *out, size_t outlen);
+
+/*
+ * The text of one raw reply line ("550-5.1.1 No such user"): after the
+ * code, the separator and an enhanced status code of the reply's class.
+ * @return a pointer into @p raw; *len its length.
+ */
+const char *sp_reply_line_text(const char *raw, size_t rawlen, size_t *len);
+
+/*
+ * A multi-line reply as one text: each raw line's text (above), trailing
+ * blanks dropped, joined by single spaces, NUL-terminated; cut to fit
+ * @p outlen, and then ending in "...". @return the length written.
+ */
+size_t sp_reply_join(const char *const *lines, size_t n, char *out, size_t outlen);
+
+/*
+ * The host name a greeting gives: the first word of its first line's
+ * text ("mx.example.org ESMTP Postfix"). Empty when that word is not
+ * printable ASCII. @return its length.
+ */
+size_t sp_reply_banner_name(const char *text, size_t len, char *out, size_t outlen);
 
 #endif

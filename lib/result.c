@@ -100,6 +100,7 @@ sp_result_free(struct smtpprobe_result *r)
 	for (size_t i = 0; i < r->nex; i++) {
 		free(r->ex[i].command);
 		free(r->ex[i].text);
+		sp_strv_free(&r->ex[i].lines);
 	}
 	free(r->ex);
 	free(r->tls);
@@ -137,16 +138,22 @@ code_rank(int code)
 }
 
 int
-sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line, int64_t usec)
+sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line,
+	struct sp_strv *lines, int64_t usec)
 {
 	struct sp_exchange *ex = &r->ex[i];
 	struct sp_stage_rec *s = &r->stages[ex->stage];
+	char text[SP_TEXT_MAX];
 
 	ex->code = line->code;
 	ex->usec = usec;
 	memcpy(ex->enhanced, line->enhanced, sizeof(ex->enhanced));
+	sp_strv_free(&ex->lines);
+	ex->lines = *lines;
+	*lines = (struct sp_strv){ 0 };
+	sp_reply_join((const char *const *)ex->lines.v, ex->lines.n, text, sizeof(text));
 	free(ex->text);
-	if ((ex->text = strndup(line->text, line->len)) == NULL)
+	if ((ex->text = strdup(text)) == NULL)
 		return -1;
 	/* The stage keeps its worst reply; an intermediate 3xx (354) ranks
 	 * below a final 2xx, so DATA shows the reply to the message. */
@@ -292,6 +299,18 @@ const char *
 smtpprobe_exchange_text(const smtpprobe_result *r, size_t i)
 {
 	return i < r->nex && r->ex[i].text != NULL ? r->ex[i].text : "";
+}
+
+size_t
+smtpprobe_exchange_line_count(const smtpprobe_result *r, size_t i)
+{
+	return i < r->nex ? r->ex[i].lines.n : 0;
+}
+
+const char *
+smtpprobe_exchange_line(const smtpprobe_result *r, size_t i, size_t j)
+{
+	return i < r->nex && j < r->ex[i].lines.n ? r->ex[i].lines.v[j] : "";
 }
 
 int64_t

@@ -332,8 +332,16 @@ SMTPPROBE_API const char *smtpprobe_exchange_command(const smtpprobe_result *r, 
 SMTPPROBE_API int smtpprobe_exchange_code(const smtpprobe_result *r, size_t i);
 /** @return the enhanced status code ("5.1.1"), or "". */
 SMTPPROBE_API const char *smtpprobe_exchange_enhanced(const smtpprobe_result *r, size_t i);
-/** @return the text of the reply's last line, after the code and enhanced code. */
+/**
+ * @return the reply's text: each line's text after the code and enhanced
+ * code, joined by single spaces (the first line first), at most 511 bytes
+ * (then ending in "...").
+ */
 SMTPPROBE_API const char *smtpprobe_exchange_text(const smtpprobe_result *r, size_t i);
+/** @return how many lines of the reply were kept (every line, up to 64 and 16 KiB). */
+SMTPPROBE_API size_t smtpprobe_exchange_line_count(const smtpprobe_result *r, size_t i);
+/** @return line @p j of the reply as received, without CRLF ("250-PIPELINING"), or "". */
+SMTPPROBE_API const char *smtpprobe_exchange_line(const smtpprobe_result *r, size_t i, size_t j);
 SMTPPROBE_API int64_t smtpprobe_exchange_usec(const smtpprobe_result *r, size_t i);
 
 /** @return the queue id from the reply to the end of the message, or "". */

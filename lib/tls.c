@@ -307,19 +307,26 @@ filter_new(struct bufferevent *under, SSL *ssl)
 
 /* The first error with words, else the first: see tls_reason(). */
 static void
-filter_error(struct bufferevent *bev, char *buf, size_t len)
+filter_error(struct bufferevent *bev, struct sp_tls_error *err)
 {
 	unsigned long e, first = 0, worded = 0;
 
+	memset(err, 0, sizeof(*err));
 	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		char one[160];
+		size_t used = strlen(err->queue);
+
 		if (first == 0)
 			first = e;
 		if (worded == 0 && ERR_reason_error_string(e) != NULL)
 			worded = e;
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED)
+			err->verify = true;
+		tls_reason(e, one, sizeof(one));
+		snprintf(err->queue + used, sizeof(err->queue) - used, "%s%s", used ? "; " : "", one);
 	}
-	buf[0] = '\0';
 	if (first != 0)
-		tls_reason(worded != 0 ? worded : first, buf, len);
+		tls_reason(worded != 0 ? worded : first, err->reason, sizeof(err->reason));
 }
 
 #if HAVE_VISIBILITY

@@ -21,6 +21,13 @@ struct bufferevent;
 struct ssl_ctx_st;
 struct ssl_st;
 
+/* Why a TLS connection failed, as OpenSSL's filter queued it. */
+struct sp_tls_error {
+	char reason[160];  /* the first error with words, else the first; "" if none */
+	char queue[320];   /* every queued error, "; "-joined (for -v) */
+	bool verify;       /* the handshake stopped at the certificate's verification */
+};
+
 struct sp_tls_ops {
 	/* PACKAGE_VERSION of the build: module and library must match. */
 	const char *version;
@@ -42,8 +49,8 @@ struct sp_tls_ops {
 		unsigned char out[16]);
 	/* @return @p under wrapped in a client TLS filter that owns @p ssl, or NULL. */
 	struct bufferevent *(*filter_new)(struct bufferevent *under, struct ssl_st *ssl);
-	/* The first OpenSSL error the filter queued, in words ("" if none). */
-	void (*filter_error)(struct bufferevent *bev, char *buf, size_t len);
+	/* Takes the OpenSSL errors the filter queued (all empty if none). */
+	void (*filter_error)(struct bufferevent *bev, struct sp_tls_error *err);
 };
 
 /*

@@ -33,7 +33,7 @@ struct sp_conn {
 	const struct sp_tls_ops *tls_ops;
 	struct ssl_st *pending_ssl; /* TLS to start when the current callback returns */
 	int tls;
-	char tls_error[160];
+	struct sp_tls_error tls_error;
 };
 
 static void conn_read(struct bufferevent *bev, void *arg);
@@ -111,7 +111,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (c->tls)
-		c->tls_ops->filter_error(bev, c->tls_error, sizeof(c->tls_error));
+		c->tls_ops->filter_error(bev, &c->tls_error);
 	/* OpenSSL's filter can report the close before the last records it
 	 * decrypted were read: a server's 221 must not be lost to its EOF. */
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
@@ -208,10 +208,10 @@ sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st
 	return 0;
 }
 
-const char *
+const struct sp_tls_error *
 sp_conn_tls_error(const struct sp_conn *c)
 {
-	return c->tls_error;
+	return &c->tls_error;
 }
 
 /* PROXY v2 (haproxy's proxy-protocol.txt 2.2): signature, then command. */

@@ -23,6 +23,7 @@ struct sp_conn_cb {
 
 struct ssl_st;
 struct sp_tls_ops;
+struct sp_tls_error;
 
 /* @return a connection, or NULL (ENOMEM). Nothing happens until connect. */
 struct sp_conn *sp_conn_new(struct event_base *base, const struct sp_conn_cb *cb, void *arg);
@@ -41,8 +42,8 @@ int sp_conn_write(struct sp_conn *c, const void *data, size_t len);
  * TLS. @return 0 or -1 (ENOMEM).
  */
 int sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st *ssl);
-/* OpenSSL's reason for the last TLS failure, in words ("" if none). */
-const char *sp_conn_tls_error(const struct sp_conn *c);
+/* OpenSSL's errors of the last TLS failure (all empty if none). */
+const struct sp_tls_error *sp_conn_tls_error(const struct sp_conn *c);
 /* Queues a PROXY protocol header (version 1 or 2) for this connection. */
 int sp_conn_proxy_header(struct sp_conn *c, int version);
 /* Stops reading: nothing more is reported. */

@@ -98,12 +98,22 @@ judge_reply(const struct sp_config *cfg, struct sp_target_verdict *v)
 	int code = i >= 0 ? smtpprobe_exchange_code(r, (size_t)i) : 0;
 	char q[SP_WHY_MAX];
 
+	smtpprobe_stage st = smtpprobe_result_stage(r);
+	int want = cfg->expect_class[st];
+
 	if (i < 0)
 		return;
-	if (smtpprobe_result_stage(r) == SMTPPROBE_STAGE_QUIT && cfg->ignore_quit_failure)
+	if (st == SMTPPROBE_STAGE_QUIT && cfg->ignore_quit_failure)
 		return;
 	quote(r, (size_t)i, q, sizeof(q));
-	raise_to(v, code / 100 == 4 ? SP_WARNING : SP_CRITICAL, "%s", q);
+	/* --expect-reply: a reply of the usual good class is the failure here. */
+	if (want != 0 && code / 100 != want && code / 100 == 2)
+		raise_to(v, SP_CRITICAL, "%s; accepted, expected %dxx%s", q, want,
+			st == SMTPPROBE_STAGE_RCPT && want == 5 ? ": relaying is open?" : "");
+	else if (want != 0 && code / 100 != want)
+		raise_to(v, code / 100 == 4 ? SP_WARNING : SP_CRITICAL, "%s; expected %dxx", q, want);
+	else
+		raise_to(v, code / 100 == 4 ? SP_WARNING : SP_CRITICAL, "%s", q);
 }
 
 static void
@@ -325,6 +335,31 @@ append_reply(char *buf, size_t len, const smtpprobe_result *r, const char *name,
 		append(buf, len, " x%zu", count);
 }
 
+/*
+ * The reply to the end of the message, not the 354 before it: its queue id
+ * when it has one in a known form, else the reply itself (LMTP: one per
+ * recipient, counted as RCPT's are).
+ */
+static void
+append_data(char *buf, size_t len, const smtpprobe_result *r)
+{
+	size_t first = find_stage(r, SMTPPROBE_STAGE_DATA, 1), n = 0;
+
+	if (first == (size_t)-1 || smtpprobe_exchange_code(r, first) == 0)
+		return;
+	for (size_t i = first; i < smtpprobe_exchange_count(r); i++)
+		n += smtpprobe_exchange_stage(r, i) == SMTPPROBE_STAGE_DATA;
+	append(buf, len, ", DATA %d", smtpprobe_exchange_code(r, first));
+	if (*smtpprobe_result_queue_id(r))
+		append(buf, len, " queued as %s", smtpprobe_result_queue_id(r));
+	else if (n > 1)
+		append(buf, len, "%s%s x%zu", *smtpprobe_exchange_enhanced(r, first) ? " " : "",
+			smtpprobe_exchange_enhanced(r, first), n);
+	else
+		append(buf, len, "%s%s %.80s", *smtpprobe_exchange_enhanced(r, first) ? " " : "",
+			smtpprobe_exchange_enhanced(r, first), smtpprobe_exchange_text(r, first));
+}
+
 /* "AUTH PLAIN": the exchanges of the auth stage are named by mechanism. */
 static const char *
 auth_label(const smtpprobe_result *r)
@@ -356,11 +391,7 @@ ok_summary(const smtpprobe_result *r, char *buf, size_t len)
 	append_reply(buf, len, r, auth_label(r), SMTPPROBE_STAGE_AUTH);
 	append_reply(buf, len, r, "MAIL", SMTPPROBE_STAGE_MAIL);
 	append_reply(buf, len, r, "RCPT", SMTPPROBE_STAGE_RCPT);
-	/* The reply to the end of the message, not the 354 before it. */
-	if (*smtpprobe_result_queue_id(r))
-		append(buf, len, ", DATA %d queued as %s",
-			smtpprobe_exchange_code(r, find_stage(r, SMTPPROBE_STAGE_DATA, 1)),
-			smtpprobe_result_queue_id(r));
+	append_data(buf, len, r);
 	if (*smtpprobe_result_notes(r))
 		append(buf, len, ", %s", smtpprobe_result_notes(r));
 	append(buf, len, ", %.3fs", sp_total_usec(r) / 1e6);

@@ -118,6 +118,7 @@ struct parser {
 	struct sp_strlist ini;  /* "--key=value" strings from ini files (owned) */
 	struct sp_strlist args; /* the argv getopt runs over; entries not owned */
 	bool cli_hosts;         /* a -H of the command line has replaced the ini's */
+	bool bare_sni;          /* --sni without =NAME: a NAME after a space is a stray word */
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -850,6 +851,7 @@ opt_sni(struct parser *ps, const char *arg)
 		/* plain --sni: the default, the host name being checked */
 		free((char *)ps->cfg->sni);
 		ps->cfg->sni = NULL;
+		ps->bare_sni = true;
 		return 0;
 	}
 	if (check_host(ps, arg) < 0)
@@ -1500,7 +1502,9 @@ run_getopt(struct parser *ps)
 			return SP_USAGE_ERROR;
 	}
 	if (optind < argc) {
-		fail(ps, "unexpected argument \"%s\"", argv[optind]);
+		/* getopt's optional arguments take "=" only: say so. */
+		fail(ps, "unexpected argument \"%s\"%s", argv[optind],
+			ps->bare_sni ? " (a name for --sni goes after \"=\": --sni=NAME)" : "");
 		return SP_USAGE_ERROR;
 	}
 	return SP_RUN;

@@ -161,24 +161,51 @@ cert_perf(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict
 		fprintf(out, " '%s:cert_days'=%ld", prefix, days);
 	else
 		fprintf(out, " cert_days=%ld", days);
+	/* Range syntax: "30:" alerts below 30 days, as -D means. */
 	if (cfg->cert_days_set)
-		fprintf(out, ";%d;%d;0", cfg->cert_warn_days, cfg->cert_crit_days);
+		fprintf(out, ";%d:;%d:;0", cfg->cert_warn_days, cfg->cert_crit_days);
 	else
 		fputs(";;;0", out);
+}
+
+/*
+ * The stages that ran, in the order they started (with STARTTLS the
+ * handshake comes after the banner, with implicit TLS before it); stages
+ * that started together keep the enum's order. @return how many.
+ */
+static size_t
+stages_in_order(const smtpprobe_result *r, smtpprobe_stage order[SMTPPROBE_STAGE_COUNT])
+{
+	size_t n = 0;
+
+	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++) {
+		smtpprobe_stage st = (smtpprobe_stage)s;
+		int64_t start = smtpprobe_stage_start_usec(r, st);
+		size_t i = n;
+
+		if (!smtpprobe_stage_ran(r, st))
+			continue;
+		for (; i > 0 && smtpprobe_stage_start_usec(r, order[i - 1]) > start; i--)
+			order[i] = order[i - 1];
+		order[i] = st;
+		n++;
+	}
+	return n;
 }
 
 static void
 perfdata(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict *v,
 	const char *prefix)
 {
+	smtpprobe_stage order[SMTPPROBE_STAGE_COUNT];
+	size_t n = stages_in_order(v->r, order);
+
 	perf_one(out, prefix, "time", sp_total_usec(v->r), &cfg->warn.total, cfg->warn.total_set,
 		&cfg->crit.total, cfg->crit.total_set);
-	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++)
-		if (smtpprobe_stage_ran(v->r, (smtpprobe_stage)s))
-			perf_one(out, prefix, smtpprobe_stage_name((smtpprobe_stage)s),
-				smtpprobe_stage_usec(v->r, (smtpprobe_stage)s),
-				&cfg->warn.stage[s], cfg->warn.stage_set[s],
-				&cfg->crit.stage[s], cfg->crit.stage_set[s]);
+	for (size_t i = 0; i < n; i++)
+		perf_one(out, prefix, smtpprobe_stage_name(order[i]), smtpprobe_stage_usec(v->r, order[i]),
+			&cfg->warn.stage[order[i]], cfg->warn.stage_set[order[i]],
+			&cfg->crit.stage[order[i]], cfg->crit.stage_set[order[i]]);
 	cert_perf(out, cfg, v, prefix);
 }
 
@@ -229,14 +256,18 @@ long_target(FILE *out, const struct sp_target_verdict *v)
 {
 	const smtpprobe_result *r = v->r;
 
+	smtpprobe_stage order[SMTPPROBE_STAGE_COUNT];
+	size_t n = stages_in_order(r, order);
+	bool helo = strcmp(smtpprobe_result_greeting(r), "HELO") == 0;
+
 	fputs(v->label, out);
 	fprintf(out, ": %s\n", sp_state_name(v->state));
 	long_names(out, r);
-	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++)
-		if (smtpprobe_stage_ran(r, (smtpprobe_stage)s))
-			fprintf(out, "  %-8s %.6fs %d\n", smtpprobe_stage_name((smtpprobe_stage)s),
-				smtpprobe_stage_usec(r, (smtpprobe_stage)s) / 1e6,
-				smtpprobe_stage_code(r, (smtpprobe_stage)s));
+	/* A HELO fallback is shown as what it was; perfdata keeps "ehlo". */
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  %-8s %.6fs %d\n",
+			order[i] == SMTPPROBE_STAGE_EHLO && helo ? "helo" : smtpprobe_stage_name(order[i]),
+			smtpprobe_stage_usec(r, order[i]) / 1e6, smtpprobe_stage_code(r, order[i]));
 	long_tls(out, r);
 	if (*smtpprobe_result_caps(r)) {
 		fputs("  capabilities: ", out);
@@ -324,6 +355,13 @@ json_exchanges(FILE *out, const smtpprobe_result *r)
 		json_str(out, smtpprobe_exchange_enhanced(r, i));
 		fputs(",\"text\":", out);
 		json_str(out, smtpprobe_exchange_text(r, i));
+		fputs(",\"lines\":[", out);
+		for (size_t j = 0; j < smtpprobe_exchange_line_count(r, i); j++) {
+			if (j)
+				fputc(',', out);
+			json_str(out, smtpprobe_exchange_line(r, i, j));
+		}
+		fputc(']', out);
 		fprintf(out, ",\"duration\":%.6f}", smtpprobe_exchange_usec(r, i) / 1e6);
 	}
 	fputc(']', out);

@@ -121,11 +121,16 @@ sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st
 	return 0;
 }
 
-const char *
+const struct sp_tls_error *
 sp_conn_tls_error(const struct sp_conn *c)
 {
+	static const struct sp_tls_error none = { "", "", false };
+	static const struct sp_tls_error failed = {
+		"handshake failure (simulated)", "handshake failure (simulated)", false
+	};
+
 	(void)c;
-	return tls_succeeds ? "" : "handshake failure (simulated)";
+	return tls_succeeds ? &none : &failed;
 }
 
 int

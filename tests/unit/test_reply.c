@@ -628,8 +628,18 @@ static const struct qcase qcases[] = {
 	  "[InternalId=5111011082268, Hostname=mail1.fabrikam.com] "
 	  "Queued mail for delivery",
 	  "c89b4fcc-3ad1-4758-a1ab-1e820065d622@mail1.fabrikam.com" },
+	{ "<c89b4fcc@mail1.fabrikam.com> Queued mail for delivery", "c89b4fcc@mail1.fabrikam.com" },
 	/* Sendmail */
 	{ "4AO3a1b2012345 Message accepted for delivery", "4AO3a1b2012345" },
+	/* Haraka */
+	{ "Message Queued (9EE8E3C0-4B1A-4C4F-9B33-0A7DE1F2B1F2.1.1)",
+	  "9EE8E3C0-4B1A-4C4F-9B33-0A7DE1F2B1F2.1.1" },
+	{ "Message Queued (unterminated", "" },
+	{ "Message Queued ()", "" },
+	/* Dovecot LMTP: the recipient in brackets is no id */
+	{ "<probe@probe.test> kNTbJzFZbWbBQAAAE4wEwA Saved", "" },
+	/* aiosmtpd, smtp-sink: no id at all */
+	{ "OK", "" },
 	/* the id ends at punctuation */
 	{ "Ok: queued as ABC123; thanks", "ABC123" },
 	{ "OK id=1tAbCd-000Xyz-Ab, thanks", "1tAbCd-000Xyz-Ab" },
@@ -675,6 +685,75 @@ test_queue_id_truncates(void **state)
 	    0);
 }
 
+/* ------------------------------------------------------- reply text */
+
+static void
+test_line_text(void **state)
+{
+	size_t len;
+	const char *t;
+
+	t = sp_reply_line_text("550-5.1.1 No such user", 22, &len);
+	assert_int_equal(len, 12);
+	assert_memory_equal(t, "No such user", 12);
+	/* An enhanced code of another class is text. */
+	t = sp_reply_line_text("250 5.1.1 odd", 13, &len);
+	assert_int_equal(len, 9);
+	assert_memory_equal(t, "5.1.1 odd", 9);
+	t = sp_reply_line_text("250", 3, &len);
+	assert_int_equal(len, 0);
+	t = sp_reply_line_text("250 2.0.0", 9, &len);
+	assert_int_equal(len, 0);
+	/* Not NUL-terminated at rawlen: nothing past it is read. */
+	t = sp_reply_line_text("250 2.0.0XXXX", 9, &len);
+	assert_int_equal(len, 0);
+}
+
+static void
+test_join(void **state)
+{
+	static const char *const gmail[] = {
+		"550-5.1.1 The email account that you tried to reach does not exist. Please try",
+		"550-5.1.1 double-checking the recipient's email address for typos or",
+		"550-5.1.1 unnecessary spaces. Learn more at",
+		"550 5.1.1  https://support.google.com/mail/?p=NoSuchUser x1si12345",
+	};
+	static const char *const blanks[] = { "250-", "250-  ", "250 last  " };
+	char out[512], small[16];
+
+	sp_reply_join(gmail, 4, out, sizeof(out));
+	assert_string_equal(out, "The email account that you tried to reach does not exist. "
+		"Please try double-checking the recipient's email address for typos or "
+		"unnecessary spaces. Learn more at https://support.google.com/mail/?p=NoSuchUser x1si12345");
+	sp_reply_join(blanks, 3, out, sizeof(out));
+	assert_string_equal(out, "last");
+	assert_int_equal(sp_reply_join(gmail, 4, small, sizeof(small)), 15);
+	assert_string_equal(small, "The email ac...");
+	assert_int_equal(sp_reply_join(gmail, 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(sp_reply_join(gmail, 4, out, 0), 0);
+}
+
+static void
+test_banner_name(void **state)
+{
+	char out[16];
+
+	sp_reply_banner_name("mx.example.org ESMTP Postfix", 28, out, sizeof(out));
+	assert_string_equal(out, "mx.example.org");
+	sp_reply_banner_name("mx.example.org", 14, out, sizeof(out));
+	assert_string_equal(out, "mx.example.org");
+	/* Too long for the field: cut, not overrun. */
+	sp_reply_banner_name("a-very-long-host-name.example.org x", 35, out, sizeof(out));
+	assert_string_equal(out, "a-very-long-hos");
+	sp_reply_banner_name("m\x01x ESMTP", 11, out, sizeof(out));
+	assert_string_equal(out, "");
+	sp_reply_banner_name("caf\xc3\xa9.example", 14, out, sizeof(out));
+	assert_string_equal(out, "");
+	sp_reply_banner_name("", 0, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
 /* ------------------------------------------------------------ main */
 
 int
@@ -689,6 +768,9 @@ main(void)
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_queue_id),
 		cmocka_unit_test(test_queue_id_truncates),
+		cmocka_unit_test(test_line_text),
+		cmocka_unit_test(test_join),
+		cmocka_unit_test(test_banner_name),
 	};
 	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
 	enum { NSINGLES = sizeof(singles) / sizeof(singles[0]) };
