@@ -13,7 +13,10 @@
  *    the reply's class; DONE iff the line is the last; every line of one
  *    reply has the same code; at most SP_REPLY_MAX_LINES lines per reply;
  *  - the event sequence (and the error) does not depend on the split;
- *  - sp_reply_queue_id() on every final line stays inside its buffer.
+ *  - sp_reply_queue_id() on every final line stays inside its buffer;
+ *  - sp_reply_line_text() of every line equals the parser's text, and
+ *    sp_reply_banner_name() and sp_reply_join() (of the line with itself)
+ *    stay inside their buffers and give printable names only.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -46,6 +49,26 @@ mix(struct trace *t, const void *p, size_t n)
 		t->h = (t->h ^ b[i]) * 1099511628211ULL;
 }
 
+/* The reply-text parsers agree with the line parser and stay in bounds. */
+static void
+check_text(const struct sp_reply_line *l)
+{
+	const char *both[2] = { l->raw, l->raw };
+	char name[16], joined[64];
+	size_t len, n;
+	const char *t = sp_reply_line_text(l->raw, l->rawlen, &len);
+
+	CHECK(t == l->text && len == l->len);
+	memset(name, 'x', sizeof name);
+	n = sp_reply_banner_name(t, len, name, sizeof name);
+	CHECK(n < sizeof name && name[n] == '\0' && strlen(name) == n);
+	for (size_t i = 0; i < n; i++)
+		CHECK(name[i] > ' ' && name[i] < 0x7f);
+	memset(joined, 'x', sizeof joined);
+	n = sp_reply_join(both, 2, joined, sizeof joined);
+	CHECK(n < sizeof joined && joined[n] == '\0' && strlen(joined) == n);
+}
+
 static void
 check_line(const struct sp_reply_line *l, enum sp_reply_event ev, int *reply_code,
     unsigned *lines)
@@ -68,6 +91,7 @@ check_line(const struct sp_reply_line *l, enum sp_reply_event ev, int *reply_cod
 	CHECK(n < SP_ENHANCED_MAX);
 	if (n > 0)
 		CHECK(l->enhanced[0] == l->raw[0] && l->enhanced[1] == '.');
+	check_text(l);
 	if (*reply_code != 0)
 		CHECK(l->code == *reply_code);
 	(*lines)++;
