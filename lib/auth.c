@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.c - SASL client responses. Pure: no I/O, no crypto library.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.h - SASL PLAIN, LOGIN and CRAM-MD5 client responses (RFC 4616,
  * draft-murchison-sasl-login, RFC 2195). Pure: the HMAC-MD5 that CRAM-MD5

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * caps.h - EHLO reply -> capabilities. Pure: no I/O.
  * Each line of the EHLO reply after the first is one keyword with optional

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dialog.h - one SMTP dialog with one address: the state machine that,
  * given a reply in a state, decides what to send and where to go.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - what the library's files share and the world does not see:
  * the options and result structures behind the public opaque types.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * message.h - the test message: default headers, user headers, body,
  * CRLF normalisation and dot-stuffing. Pure: the date and the unique part

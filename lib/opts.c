@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * opts.c - the options object: setters that copy and check every value
  * before it can reach the wire.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * probe.c - one host, several hosts, or a domain's MX set.
  *

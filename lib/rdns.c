@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rdns.c - forward-confirmed reverse DNS. The PTR names come from the
  * network and are untrusted: resolve.c keeps only bounded host names, and

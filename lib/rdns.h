@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rdns.h - forward-confirmed reverse DNS of one address (FCrDNS): its PTR
  * names, then each name's addresses, until one gives the address back.

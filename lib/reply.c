@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reply.c - incremental SMTP reply parser (RFC 5321 section 4.2).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reply.h - incremental SMTP reply parser (RFC 5321 section 4.2). Pure: bytes
  * in, lines and replies out; no I/O, no libevent, no sockets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resolve.c - udns driven by libevent: its socket is watched for reads
  * (dns_ioevent) and its timer requests become one libevent timer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resolve.h - name lookups on the event loop: the hosts file, then udns.
  * Every submitted query gets exactly one completion, also when cancelled

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * result.c - what one target's dialog found, and the names of things.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtpprobe.h - libsmtpprobe: the SMTP client dialog of a monitoring probe,
  * as an asynchronous state machine on a libevent event_base.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls.c - the TLS module (smtpprobe-tls.so): OpenSSL contexts, certificate
  * verification and facts, libevent's OpenSSL filter. Its one exported

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls.h - the TLS half of the library: OpenSSL contexts, one SSL per
  * connection with SNI and the name to check, the verdict on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tlsload.c - finds and loads the TLS module (see tls.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * transport.h - one TCP connection on a bufferevent: it connects, moves
  * bytes and reports what happened. It judges nothing.

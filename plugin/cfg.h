@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cfg.h - the plugin's validated configuration, as built from argv and
  * --extra-opts by options.c. Everything here has been checked: strings that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge.c - how a monitoring administrator reads a dialog: 4xx warns, 5xx
  * and broken connections are critical, thresholds and expectations on top.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge.h - results + thresholds -> plugin states and the reason that
  * decided each. Knows nothing of output formats.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - check_smtp_probe: options, run, judge, print, exit.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * options.c - argv (and --extra-opts ini sections) -> a validated sp_config.
  *

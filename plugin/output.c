@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * output.c - what the monitoring system reads. Every byte that came from a
  * server is neutralised before it is printed: '|' would start perfdata,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * output.h - states and results -> text: the Nagios status line with
  * perfdata and long output, or one JSON document.

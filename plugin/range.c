@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * range.c - Monitoring Plugins threshold ranges and per-stage thresholds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * range.h - Monitoring Plugins threshold ranges ("10", "10:", "~:10",
  * "10:20", "@10:20"), and thresholds per stage ("connect=0.5,banner=2").

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # build-deb.sh - build smtp-probe's Debian packages (libsmtpprobe0,
 # libsmtpprobe-dev, monitoring-plugins-smtp-probe) from this work tree and
 # check them with lintian.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # build-rpm.sh - build smtp-probe's RPM packages (smtp-probe-libs,
 # smtp-probe-devel, nagios-plugins-smtp-probe) from `make dist`'s tarball
 # with packaging/rpm/smtp-probe.spec, using Debian's rpm package, and try

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # demo.sh - see check_smtp_probe work at once: installs what it needs,
 # builds, starts a private Postfix on 127.0.0.1 (its own configuration in a
 # temporary directory; the system's mail setup is not touched), runs a few

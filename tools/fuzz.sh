@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fuzz.sh - builds the libFuzzer harnesses (`make fuzz`) and runs each for a
 # bounded time over a copy of its seed corpus (tests/fuzz/corpus/<name>/).
 # Any crash, sanitizer report, leak, timeout or out-of-memory fails the run;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # install-deps.sh - install everything smtp-probe needs to build and test on
 # Debian (12 "bookworm" and later).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # sanitize.sh - the whole `make check` under AddressSanitizer and
 # UndefinedBehaviorSanitizer (leak detection on), then the plugin's
 # integration tests under valgrind memcheck. Fails on any report.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-deb.sh - install the packages tools/build-deb.sh built, try them as a
 # user would, and purge them again.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test.sh - the whole test suite on a fresh Debian 12 machine: installs what
 # it needs, builds with warnings as errors, runs `make check` (unit tests and
 # integration tests against a private Postfix and scripted fake servers) and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # smtp_probe.sh - Zabbix external check around check_smtp_probe.
 #
 # Install it in the ExternalScripts directory of the Zabbix server or proxy

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """bench.py - the measurements of `make bench`; tests/bench/run.sh starts
 the servers (Postfix, the delay proxy, the fake servers) and calls this.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """delayproxy.py - a TCP proxy on loopback that adds a fixed one-way latency.
 
     delayproxy.py --upstream HOST:PORT --delay MS [--delay MS ...]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * manysmtp - N fake SMTP servers in one process, for the scale part of
  * `make bench` (issue 7).

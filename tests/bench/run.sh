@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run.sh - the benchmark suite of `make bench` (issue 7): check_smtp_probe
 # next to Debian's check_smtp and swaks. Starts a private Postfix with
 # STARTTLS (a test CA's certificate), the delay proxy and the fake servers

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """fakesmtp.py - a scripted fake SMTP server for smtp-probe's fault tests.
 
 It produces the faults a real server will not: broken banners, mixed reply

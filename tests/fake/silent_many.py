@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """silent_many.py - one process listening on many loopback addresses (the
 same port on each) that accepts every connection and never sends a byte:
 thousands of SMTP servers that took the call and fell silent. For the

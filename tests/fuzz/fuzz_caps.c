@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_caps.c - libFuzzer harness for the EHLO capability parser
  * (lib/caps.c). The input, cut at LF bytes, is the text of an EHLO reply's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_dialog.c - libFuzzer harness for the whole SMTP dialog: the state
  * machine (lib/dialog.c) with the reply and EHLO parsers, AUTH, the message

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_message.c - libFuzzer harness for the test message builder and the
  * dot-stuffer (lib/message.c).

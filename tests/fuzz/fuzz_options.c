@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_options.c - libFuzzer harness for the plugin's option parser
  * (plugin/options.c), argv built from the input cut at NUL bytes.

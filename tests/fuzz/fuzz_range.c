@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_range.c - libFuzzer harness for the threshold parser (plugin/range.c).
  *

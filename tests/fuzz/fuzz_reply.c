@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_reply.c - libFuzzer harness for the SMTP reply parser (lib/reply.c).
  *

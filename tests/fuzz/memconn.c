@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memconn.c - lib/transport.c's interface over memory, for fuzz_dialog.
  *

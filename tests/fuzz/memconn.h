@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memconn.h - the harness's side of the in-memory transport (memconn.c),
  * which stands in for lib/transport.c in fuzz_dialog.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034 # variables are read by the sourcing tests
 # common.sh - a small TAP library for smtp-probe's shell tests (bash).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034 # variables are read by the sourcing tests
 # postfix.sh - run a REAL, PRIVATE Postfix instance for the integration tests.
 # Source after common.sh (uses t_tmp, t_diag, t_bail, cleanup_add, port_free,

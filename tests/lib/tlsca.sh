@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034 # variables are read by the sourcing tests
 # tlsca.sh - a throw-away test CA and server certificates, made with the
 # openssl command line at test time, inside the test's temp dir. Source after

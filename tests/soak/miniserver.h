@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * miniserver.h - a small scripted SMTP server on a libevent event_base, for
  * the soak test and the allocation-failure test, which share the process

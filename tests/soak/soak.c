@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * soak.c - many sessions through the library in one process: resident
  * memory must not grow once the process is warm.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_alloc.c - every out-of-memory path of a session, the way jansson's
  * test_chaos.c walks them: the Nth allocation fails, for every N from 1 to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_caps.c - EHLO capabilities: whole keywords in any case, SIZE values,
  * AUTH mechanisms in both spellings, and the bounded text summary.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_message.c - the test message: dot-stuffing and CRLF normalisation,
  * default headers with an exact Date, user headers replacing defaults.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_options.c - argv and --extra-opts -> sp_config: every option, every
  * refusal, the secrets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_probe.c - libsmtpprobe through its public API only, against a
  * scripted SMTP server that runs in this process on the same event_base.

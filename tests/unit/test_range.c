@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_range.c - Monitoring Plugins ranges and -w/-c threshold lists.
  */

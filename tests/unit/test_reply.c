@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_reply.c - the reply parser, table by table. Every case is fed whole,
  * one byte at a time, and in random splits (fixed seed); all three must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_resolve.c - the resolver's own rules: which names from the network
  * count as host names, IP literals, the hosts file, and exactly one
