@@ -59,7 +59,7 @@ struct sp_config {
 	struct sp_strlist require_ext; /* --require-ext, split on ',' */
 	bool ignore_quit_failure;    /* -q */
 
-	/* TLS, AUTH, PROXY (accepted and stored; used by later issues) */
+	/* TLS, AUTH, PROXY */
 	bool starttls;               /* -S */
 	bool tls;                    /* -s, --tls, --ssl */
 	bool cert_days_set;          /* -D WARN[,CRIT] */

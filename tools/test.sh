@@ -22,7 +22,7 @@ status=0
 rm -f "$log.rc"
 [ "$status" -eq 0 ] || cat test-suite.log
 
-# ---- monitoring systems (issue 6) ------------------------------------------
+# ---- monitoring systems -----------------------------------------------------
 # Icinga 2, Nagios 4 and the Zabbix agent, each run privately by its test
 # against a private Postfix (make check-integration, tests/systems/). About
 # 1 minute each on 2 cores; SKIP_SYSTEMS=1 leaves them out.
@@ -35,10 +35,10 @@ if [ "$status" -eq 0 ] && [ "${SKIP_SYSTEMS:-0}" != 1 ]; then
 	echo "monitoring systems: $([ "$status" -eq 0 ] && echo ok || echo FAILED) ($(( $(date +%s) - sys_t0 )) s)"
 fi
 
-# ---- hostile servers and long-running use (issue 5) ----------------------
+# ---- hostile servers and long-running use --------------------------------
 # After make check, before distcheck: the whole suite under ASan+UBSan and
 # the plugin's integration tests under valgrind (tools/sanitize.sh), each
-# libFuzzer harness for FUZZ_SECONDS (default 60, the issue's figure; two
+# libFuzzer harness for FUZZ_SECONDS (default 60; two
 # at a time on two cores), and the soak at its full 100,000 sessions, 8 % of
 # them TLS (30-45 s). Measured on 2 cores: sanitizers ~5 min, fuzzing ~3 min, soak
 # ~0.5 min. SKIP_HEAVY=1 leaves them out (a quick local run).
@@ -61,7 +61,7 @@ if [ "$status" -eq 0 ] && [ "${SKIP_HEAVY:-0}" != 1 ]; then
 		env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_JOBS="${FUZZ_JOBS:-$(nproc)}" sh tools/fuzz.sh
 	heavy "soak: ${SOAK_SESSIONS:-100000} sessions, resident memory" \
 		sh -c 'make -s soak >/dev/null && tests/soak/soak "${SOAK_SESSIONS:-100000}"'
-	echo "issue 5 checks: $heavy_summary"
+	echo "hostile-input checks: $heavy_summary"
 fi
 
 if [ "$status" -eq 0 ]; then
@@ -72,7 +72,7 @@ if [ "$status" -eq 0 ]; then
 	rm -f "$log.dist"
 fi
 
-# ---- packages (issue 6) ---------------------------------------------------
+# ---- packages -------------------------------------------------------------
 # Only once make check and distcheck have passed: build the Debian packages
 # and check them with lintian (tools/build-deb.sh), install, run and purge
 # them (tools/test-deb.sh), then the RPMs from make dist's tarball

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * manysmtp - N fake SMTP servers in one process, for the scale part of
- * `make bench` (issue 7).
+ * `make bench`.
  *
  *   manysmtp --count N --banner-delay MS --ready-file FILE
  *

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# run.sh - the benchmark suite of `make bench` (issue 7): check_smtp_probe
+# run.sh - the benchmark suite of `make bench`: check_smtp_probe
 # next to Debian's check_smtp and swaks. Starts a private Postfix with
 # STARTTLS (a test CA's certificate), the delay proxy and the fake servers
 # of the scale part, runs tests/bench/bench.py, which prints one table and

@@ -374,7 +374,7 @@ SCENARIOS = {
 
 
 # ----------------------------------------------------------------- hostile
-# The hostile-server catalogue of tests/integration/hostile.test (issue 5):
+# The hostile-server catalogue of tests/integration/hostile.test:
 # limits of the reply parser, bytes no SMTP server should send, and the
 # connection torn down mid-reply. Additive: registered into SCENARIOS below.
 

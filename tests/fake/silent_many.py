@@ -4,7 +4,7 @@
 same port on each) that accepts every connection and never sends a byte:
 thousands of SMTP servers that took the call and fell silent. For the
 "many connections accepted but never answered" case of
-tests/integration/hostile.test (issue 5).
+tests/integration/hostile.test.
 
     silent_many.py --first 127.A.B.C --count N [--port PORT]
                    --ready-file FILE --status-file FILE
