@@ -41,7 +41,10 @@ T_PY=/usr/bin/python3
 plan() { T_PLANNED=$1; echo "1..$1"; }
 
 t_diag() { printf '# %s\n' "$*"; }
-t_diag_stream() { sed -e 's/^/#   /'; }
+# awk, not sed: the last line gets its newline even when it lacks one (a
+# JSON document cut at 2000 bytes by run_diag), else the next TAP line would
+# be glued to it and lost to the TAP driver.
+t_diag_stream() { awk '{ print "#   " $0 }'; }
 
 pass() { T_N=$((T_N + 1)); printf 'ok %d - %s\n' "$T_N" "$1"; }
 
