@@ -100,6 +100,7 @@ struct sp_dialog {
 	bool own_ctx;          /* made by this dialog, not the probe's */
 	struct ssl_st *ssl;    /* owned by the connection once handed over */
 	bool tls_up, authed;
+	unsigned replies_after_tls;
 	int64_t tls_start;
 	int auth_step, auth_ex;
 	char *message;
@@ -737,7 +738,8 @@ tls_failed(struct sp_dialog *d, int err)
 	const struct sp_tls_error *e = sp_conn_tls_error(d->conn);
 	const char *cert = d->ssl != NULL ? d->tls->verify_error(d->ssl) : NULL;
 
-	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d) - d->tls_start);
+	if (!d->tls_up)
+		sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d) - d->tls_start);
 	if (e->queue[0] != '\0')
 		sp_result_note(d->r, "OpenSSL error queue: %s", e->queue);
 	if (cert != NULL && e->verify) {
@@ -939,6 +941,8 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 	/* RFC 5321 4.3.2: EHLO and HELO succeed with 250 alone. */
 	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code == 250) {
 		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
+		if (!d->tls_up)
+			d->r->starttls_offered = (d->r->caps.ext & SP_EXT_STARTTLS) != 0;
 		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0;
 		after_greeting(d);
 		return;
@@ -966,6 +970,8 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 static void
 on_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
+	if (d->tls_up)
+		d->replies_after_tls++;
 	switch (d->state) {
 	case D_BANNER:
 		banner_reply(d, line);
@@ -1171,7 +1177,13 @@ on_failed(void *arg, int err)
 
 	if (d->state == D_DONE)
 		return;
-	if (d->state == D_TLS) {
+	/*
+	 * TLS 1.3 ends the client's handshake before the server has checked
+	 * ours: its alert (certificate required) comes with the first reply
+	 * read after it, and it is the handshake's failure all the same.
+	 */
+	if (d->state == D_TLS || (d->tls_up && d->replies_after_tls == 0 &&
+	    sp_conn_tls_error(d->conn)->reason[0] != '\0')) {
 		tls_failed(d, err);
 		return;
 	}
@@ -1240,17 +1252,13 @@ sp_dialog_new(const struct sp_dialog_env *env, struct smtpprobe_result *r,
 	return d;
 }
 
-/* A local failure, not the server's: UNKNOWN, with what to do about it. */
+/* A local failure, not the server's: its errno tells the caller what to do. */
 static void
 no_socket(struct sp_dialog *d, int err)
 {
-	if (err == EMFILE || err == ENFILE)
-		sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1,
-			"no socket: file descriptor limit reached (%s); raise ulimit -n or check fewer targets",
-			strerror(err));
-	else
-		sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1,
-			"no socket: %s", strerror(err));
+	sp_result_fail(d->r, SMTPPROBE_E_LOCAL, SMTPPROBE_STAGE_CONNECT, -1, "no socket: %s%s",
+		err == EMFILE || err == ENFILE ? "file descriptor limit reached: " : "", strerror(err));
+	d->r->local_errno = err;
 	finish(d);
 }
 
@@ -1265,7 +1273,7 @@ sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 	if ((o->tls != SMTPPROBE_TLS_NONE || o->auth == SMTPPROBE_AUTH_CRAM_MD5) &&
 	    (d->tls = sp_tls_load(err, sizeof(err))) == NULL) {
 		d->r->start = now(d);
-		sp_result_fail(d->r, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, -1, "%s", err);
+		sp_result_fail(d->r, SMTPPROBE_E_LOCAL, SMTPPROBE_STAGE_CONNECT, -1, "%s", err);
 		finish(d);
 		return 0;
 	}

@@ -17,6 +17,7 @@
 #include "reply.h"
 
 #define SP_DEFAULT_PORT 25
+#define SP_DEFAULT_TLS_PORT 465 /* SMTPS, RFC 8314 */
 #define SP_DEFAULT_TIMEOUT_MS 10000u
 #define SP_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
 #define SP_REASON_MAX 160
@@ -72,6 +73,8 @@ struct smtpprobe_opts {
 	bool resolve_only;   /* MX: find hosts and addresses, dial nothing */
 };
 
+/* The port to dial: as set, else 465 for implicit TLS, else 25. */
+unsigned sp_opts_port(const smtpprobe_opts *o);
 /* A deep copy, so a probe owns its options. NULL on ENOMEM. */
 smtpprobe_opts *sp_opts_dup(const smtpprobe_opts *o);
 
@@ -129,6 +132,8 @@ struct smtpprobe_result {
 	char ptr[256];       /* PTR name (the confirmed one, when any) */
 	char rdns_text[SP_REASON_MAX];
 	char banner_name[256]; /* first word of the greeting after the code */
+	int local_errno;     /* SMTPPROBE_E_LOCAL: what failed, 0 otherwise */
+	bool starttls_offered; /* the first EHLO listed STARTTLS */
 };
 
 struct smtpprobe_result *sp_result_new(const char *host, unsigned port);

@@ -64,6 +64,14 @@ strv_dup(struct sp_strv *dst, const struct sp_strv *src)
 }
 
 /* Replaces *dst with a checked copy of @p s (NULL clears). */
+unsigned
+sp_opts_port(const smtpprobe_opts *o)
+{
+	if (o->port != 0)
+		return o->port;
+	return o->tls == SMTPPROBE_TLS_IMPLICIT ? SP_DEFAULT_TLS_PORT : SP_DEFAULT_PORT;
+}
+
 static int
 set_str(char **dst, const char *s)
 {

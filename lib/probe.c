@@ -90,12 +90,6 @@ elapsed(const struct smtpprobe_probe *p)
 	return sp_now_usec() - p->t0;
 }
 
-static unsigned
-port_of(const smtpprobe_opts *o)
-{
-	return o->port != 0 ? o->port : SP_DEFAULT_PORT;
-}
-
 /*
  * Dialling a thousand targets is a loop the deadline's timer cannot
  * interrupt: the loop looks at the clock itself.
@@ -243,7 +237,7 @@ finish_cb(evutil_socket_t fd, short what, void *arg)
 static int
 target_reset(struct target *t)
 {
-	struct smtpprobe_result *r = sp_result_new(t->host, port_of(t->p->opts));
+	struct smtpprobe_result *r = sp_result_new(t->host, sp_opts_port(t->p->opts));
 
 	if (r == NULL) {
 		if (t->result != NULL) {

@@ -24,7 +24,7 @@ _Static_assert(sizeof(stage_names) / sizeof(stage_names[0]) == SMTPPROBE_STAGE_C
 
 static const char *const status_names[] = {
 	"ok", "reply", "dns", "connect", "timeout", "closed", "protocol",
-	"tls", "certificate", "unsupported", "internal", "cancelled",
+	"tls", "certificate", "unsupported", "internal", "cancelled", "local",
 };
 _Static_assert(sizeof(status_names) / sizeof(status_names[0]) == SMTPPROBE_STATUS_COUNT,
 	"a name for every status");
@@ -223,6 +223,8 @@ smtpprobe_status smtpprobe_result_status(const smtpprobe_result *r) { return r->
 smtpprobe_stage smtpprobe_result_stage(const smtpprobe_result *r) { return r->stage; }
 const char *smtpprobe_result_reason(const smtpprobe_result *r) { return r->reason; }
 int smtpprobe_result_decider(const smtpprobe_result *r) { return r->decider; }
+int smtpprobe_result_errno(const smtpprobe_result *r) { return r->local_errno; }
+bool smtpprobe_result_starttls_offered(const smtpprobe_result *r) { return r->starttls_offered; }
 const char *smtpprobe_result_queue_id(const smtpprobe_result *r) { return r->queue_id; }
 const char *smtpprobe_result_greeting(const smtpprobe_result *r) { return r->greeting; }
 const char *smtpprobe_result_notes(const smtpprobe_result *r) { return r->notes; }

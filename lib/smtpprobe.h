@@ -66,6 +66,7 @@ typedef enum smtpprobe_status {
 	SMTPPROBE_E_UNSUPPORTED, /**< the server lacks a needed extension */
 	SMTPPROBE_E_INTERNAL,  /**< out of memory or a bug of ours */
 	SMTPPROBE_CANCELLED,   /**< cancelled or freed before completion */
+	SMTPPROBE_E_LOCAL,     /**< a local resource failed: no socket (see smtpprobe_result_errno()), no TLS module */
 	SMTPPROBE_STATUS_COUNT
 } smtpprobe_status;
 
@@ -136,7 +137,8 @@ SMTPPROBE_API void smtpprobe_opts_free(smtpprobe_opts *opts);
 
 /**
  * The one host to check (clearing any others and the MX domain).
- * @param host a name or an IP literal. @param port 0 for the default.
+ * @param host a name or an IP literal. @param port 0 for the default: 25,
+ * or 465 with SMTPPROBE_TLS_IMPLICIT (RFC 8314).
  */
 SMTPPROBE_API int smtpprobe_opts_set_host(smtpprobe_opts *opts, const char *host, unsigned port);
 /**
@@ -308,6 +310,13 @@ SMTPPROBE_API smtpprobe_status smtpprobe_result_status(const smtpprobe_result *r
 SMTPPROBE_API smtpprobe_stage smtpprobe_result_stage(const smtpprobe_result *r);
 /** @return the reason in words ("Connection refused", "line over 4096 bytes"), or "". */
 SMTPPROBE_API const char *smtpprobe_result_reason(const smtpprobe_result *r);
+/** @return with SMTPPROBE_E_LOCAL, the errno of the local failure (EMFILE: the descriptor limit), else 0. */
+SMTPPROBE_API int smtpprobe_result_errno(const smtpprobe_result *r);
+/**
+ * @return true when the server advertised STARTTLS in its first EHLO
+ * reply (the capabilities after a handshake no longer list it, RFC 3207).
+ */
+SMTPPROBE_API bool smtpprobe_result_starttls_offered(const smtpprobe_result *r);
 /** @return the index of the exchange that decided the outcome, or -1. */
 SMTPPROBE_API int smtpprobe_result_decider(const smtpprobe_result *r);
 /** @return total time of this target's dialog in microseconds (connect to close). */

@@ -144,7 +144,7 @@ ctx_new(const smtpprobe_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	if (o->tls_min != 0 && !SSL_CTX_set_min_proto_version(ctx, o->tls_min)) {
-		ossl_err(err, errlen, "--tls-min");
+		ossl_err(err, errlen, "lowest TLS version");
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

@@ -7,6 +7,7 @@
 #include <config.h>
 #endif
 
+#include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,6 +139,7 @@ judge_status(const struct sp_config *cfg, struct sp_target_verdict *v)
 		raise_to(v, SP_CRITICAL, "%s", reason);
 		return;
 	case SMTPPROBE_E_INTERNAL:
+	case SMTPPROBE_E_LOCAL:
 	case SMTPPROBE_CANCELLED:
 		raise_to(v, SP_UNKNOWN, "%s", reason);
 		return;
@@ -172,13 +174,13 @@ judge_expect(const struct sp_config *cfg, struct sp_target_verdict *v)
 
 /*
  * After STARTTLS the server must not offer it again (RFC 3207 4.2) and
- * the first EHLO's list is dropped: a handshake after STARTTLS is the proof
- * that it was offered.
+ * the capabilities are those of the second EHLO: the library remembers
+ * whether the first offered it.
  */
 static bool
-had_ext(const struct sp_config *cfg, const smtpprobe_result *r, const char *ext)
+had_ext(const smtpprobe_result *r, const char *ext)
 {
-	if (cfg->starttls && strcasecmp(ext, "STARTTLS") == 0 && *smtpprobe_result_tls_version(r))
+	if (strcasecmp(ext, "STARTTLS") == 0 && smtpprobe_result_starttls_offered(r))
 		return true;
 	return smtpprobe_result_has_ext(r, ext);
 }
@@ -189,7 +191,7 @@ judge_exts(const struct sp_config *cfg, struct sp_target_verdict *v)
 	if (!smtpprobe_stage_ran(v->r, SMTPPROBE_STAGE_EHLO))
 		return;
 	for (size_t i = 0; i < cfg->require_ext.n; i++)
-		if (!had_ext(cfg, v->r, cfg->require_ext.v[i]))
+		if (!had_ext(v->r, cfg->require_ext.v[i]))
 			raise_to(v, SP_CRITICAL, "%s does not advertise %s",
 				*smtpprobe_result_greeting(v->r) ? smtpprobe_result_greeting(v->r) : "EHLO",
 				cfg->require_ext.v[i]);
@@ -458,8 +460,11 @@ no_fd_note(const struct sp_report *rep, char *buf, size_t len)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < rep->n; i++)
-		n += strstr(rep->v[i].why, "file descriptor limit") != NULL;
+	for (size_t i = 0; i < rep->n; i++) {
+		int e = smtpprobe_result_errno(rep->v[i].r);
+
+		n += e == EMFILE || e == ENFILE;
+	}
 	if (n > 0)
 		append(buf, len, "; %zu target%s not dialled: file descriptor limit reached (ulimit -n)",
 			n, n == 1 ? "" : "s");

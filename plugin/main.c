@@ -58,13 +58,6 @@ set_expectations(smtpprobe_opts *o, const struct sp_config *cfg)
 	return 0;
 }
 
-/* check_smtp's rule: SMTPS listens on 465 unless -p says otherwise. */
-static unsigned
-port_of(const struct sp_config *cfg)
-{
-	return cfg->port != 0 ? cfg->port : cfg->tls ? 465 : 25;
-}
-
 static smtpprobe_auth
 auth_mech(const char *name)
 {
@@ -117,7 +110,7 @@ set_target(smtpprobe_opts *o, const struct sp_config *cfg)
 	if (smtpprobe_opts_set_rdns(o, rdns, grace) == -1)
 		return -1;
 	if (cfg->mx_domain == NULL) {
-		if (smtpprobe_opts_set_host(o, cfg->hosts.v[0], port_of(cfg)) == -1 ||
+		if (smtpprobe_opts_set_host(o, cfg->hosts.v[0], cfg->port) == -1 ||
 		    (cfg->max_targets_set && smtpprobe_opts_set_max_targets(o, cfg->max_targets) == -1))
 			return -1;
 		for (size_t i = 1; i < cfg->hosts.n; i++)
@@ -125,7 +118,7 @@ set_target(smtpprobe_opts *o, const struct sp_config *cfg)
 				return -1;
 		return 0;
 	}
-	return smtpprobe_opts_set_mx(o, cfg->mx_domain, port_of(cfg)) == -1 ||
+	return smtpprobe_opts_set_mx(o, cfg->mx_domain, cfg->port) == -1 ||
 	    smtpprobe_opts_set_max_targets(o, cfg->max_targets) == -1 ||
 	    smtpprobe_opts_set_resolve_only(o, cfg->output == SP_OUTPUT_LLD) == -1 ? -1 : 0;
 }

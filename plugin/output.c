@@ -441,6 +441,8 @@ json_target(FILE *out, const struct sp_target_verdict *v)
 	json_exchanges(out, r);
 	fputs(",\"greeting\":", out);
 	json_str(out, smtpprobe_result_greeting(r));
+	fprintf(out, ",\"starttls_offered\":%s",
+		smtpprobe_result_starttls_offered(r) ? "true" : "false");
 	fputs(",\"capabilities\":", out);
 	json_str(out, smtpprobe_result_caps(r));
 	fprintf(out, ",\"size_limit\":%llu,\"queue_id\":",
