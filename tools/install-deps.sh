@@ -17,6 +17,13 @@
 # (tests/systems/), which runs each privately; their system services are
 # kept from starting while the packages are installed (a policy-rc.d of our
 # own, when the machine has none).
+# nsd, unbound, ldnsutils and bind9-dnsutils are the DNSSEC test bed of the
+# DANE tests (tests/lib/dnssec.sh: a private NSD serving zones signed with
+# ldns-signzone, a private validating Unbound, dig); posttls-finger, from
+# postfix, is the second opinion on DANE. NSD and Unbound run only as the
+# tests' own instances: when this script installs them, their system
+# services (and unbound-resolvconf, which would point the machine's
+# resolv.conf at Unbound) are disabled as well as kept from starting.
 #
 # Usage: tools/install-deps.sh        (as root, or as a user with sudo)
 set -eu
@@ -28,7 +35,8 @@ python3 openssl time iproute2 dovecot-core
 clang libclang-rt-14-dev
 dpkg-dev debhelper lintian rpm mandoc
 icinga2 nagios4-core zabbix-agent curl python3-yaml
-dovecot-lmtpd python3-aiosmtpd"
+dovecot-lmtpd python3-aiosmtpd
+nsd unbound ldnsutils bind9-dnsutils"
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -112,6 +120,23 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	--no-install-recommends \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 	$missing
+
+# DNS servers the tests run privately: not system services (a system NSD
+# listens on *:53; Unbound's service rewrites resolv.conf). Only for the
+# packages installed now: a service the machine already had is left alone.
+services=
+case " $missing " in *" nsd "*) services="$services nsd" ;; esac
+case " $missing " in *" unbound "*) services="$services unbound unbound-resolvconf" ;; esac
+for s in $services; do
+	if command -v systemctl >/dev/null 2>&1 && [ -e "/lib/systemd/system/$s.service" ]; then
+		# works without a running systemd too (it edits the unit links)
+		$SUDO systemctl disable "$s.service" >/dev/null 2>&1 || true
+		[ ! -d /run/systemd/system ] || $SUDO systemctl stop "$s.service" >/dev/null 2>&1 || true
+	fi
+	if [ -e "/etc/init.d/$s" ] && command -v update-rc.d >/dev/null 2>&1; then
+		$SUDO update-rc.d "$s" disable >/dev/null 2>&1 || true
+	fi
+done
 
 still=
 for p in $missing; do
