@@ -206,6 +206,9 @@ MAINCF
 	chown postfix:postfix "$_d/data" "$_d/mail" || return 1
 	# Daemons run as postfix and must traverse the directory.
 	chmod 0755 "$_d" || return 1
+	# Postfix waits (about 2.5 s, twice: check and start) for a main.cf
+	# written in the last seconds to settle; this one is complete.
+	touch -d '-1 hour' "$_c/main.cf" "$_c/master.cf"
 }
 
 # pf_start: configure and start a private instance. Sets PF_PORT, PF_DIR,
