@@ -69,7 +69,6 @@ struct step {
 	enum kind kind;
 	unsigned idx;      /* which command or recipient */
 	int ex;            /* its exchange in the result */
-	int64_t sent_at;
 };
 
 struct sp_dialog {
@@ -88,7 +87,6 @@ struct sp_dialog {
 	size_t owed;           /* replies the server owes us for what we sent */
 	size_t owed_now;       /* of those, the ones that may be in this input */
 	int64_t connect_at;
-	int64_t last_reply;    /* when the last reply (or the connection) came */
 	struct step *steps;
 	size_t nsteps, maxsteps, sent, judged;
 	bool pipelining;
@@ -196,7 +194,7 @@ send_line(struct sp_dialog *d, smtpprobe_stage st, const char *fmt, ...)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if ((ex = sp_result_exchange(d->r, st, buf, (size_t)n)) == -1)
+	if ((ex = sp_result_exchange(d->r, st, buf, (size_t)n, now(d))) == -1)
 		return -1;
 	trace(d, SMTPPROBE_DIR_SENT, buf, (size_t)n);
 	memcpy(buf + n, "\r\n", 2);
@@ -206,20 +204,16 @@ send_line(struct sp_dialog *d, smtpprobe_stage st, const char *fmt, ...)
 	return ex;
 }
 
-/* Records a reply to exchange @p ex, timing the wait that ended now. */
+/*
+ * Records a reply to exchange @p ex, complete now. Its time runs from its
+ * command's write (SPEC 7), not from the reply before it: two replies that
+ * came in one packet are not a latency of a few microseconds.
+ */
 static void
-record(struct sp_dialog *d, int ex, int64_t since, const struct sp_reply_line *line)
+record(struct sp_dialog *d, int ex, const struct sp_reply_line *line)
 {
-	int64_t t = now(d);
-	int64_t start = since > d->last_reply ? since : d->last_reply;
-	smtpprobe_stage st = d->r->ex[ex].stage;
-
-	if (sp_result_reply(d->r, ex, line, &d->lines, t - start) == -1) {
+	if (sp_result_reply(d->r, ex, line, &d->lines, now(d)) == -1)
 		internal_error(d);
-		return;
-	}
-	sp_result_stage_time(d->r, st, start, t - start);
-	d->last_reply = t;
 }
 
 static int
@@ -434,7 +428,7 @@ delivery_exchange(struct sp_dialog *d, unsigned idx)
 	char what[1100];
 
 	snprintf(what, sizeof(what), "delivery to <%s>", d->env.opts->rcpts.v[idx]);
-	return sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what));
+	return sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what), now(d));
 }
 
 /* Counted as SIZE= counts it, so the two numbers a user sees agree. */
@@ -446,7 +440,7 @@ send_message(struct sp_dialog *d)
 
 	snprintf(what, sizeof(what), "message (%zu bytes)", sp_message_size(d->message, d->msglen));
 	ex = d->env.opts->lmtp ? delivery_exchange(d, 0) :
-	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what));
+	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what), now(d));
 	if (ex == -1)
 		return -1;
 	trace_message(d);
@@ -461,7 +455,6 @@ send_step(struct sp_dialog *d, struct step *s)
 {
 	const smtpprobe_opts *o = d->env.opts;
 
-	s->sent_at = now(d);
 	switch (s->kind) {
 	case K_COMMAND:
 		return s->ex = send_line(d, SMTPPROBE_STAGE_COMMAND, "%s", o->commands.v[s->idx]);
@@ -487,10 +480,33 @@ send_step(struct sp_dialog *d, struct step *s)
 	}
 }
 
+/*
+ * Steps first..sent leave in one write (transport.h): they share its time,
+ * and when more than one command is among them, each is pipelined (the
+ * first included), its time overlapping the others'.
+ */
+static void
+stamp_write(struct sp_dialog *d, size_t first, int64_t t)
+{
+	size_t commands = 0;
+
+	for (size_t i = first; i < d->sent; i++)
+		commands += d->steps[i].kind != K_DELIVERY;
+	for (size_t i = first; i < d->sent; i++) {
+		struct sp_exchange *ex = &d->r->ex[d->steps[i].ex];
+
+		ex->sent = t;
+		ex->pipelined = commands > 1;
+	}
+}
+
 /* Sends what may be sent now: one step, or a whole group with PIPELINING. */
 static void
 flush(struct sp_dialog *d)
 {
+	size_t first = d->sent;
+	int64_t t = now(d);
+
 	while (d->state == D_SCRIPT && d->sent < d->nsteps) {
 		struct step *s = &d->steps[d->sent];
 
@@ -506,6 +522,7 @@ flush(struct sp_dialog *d)
 		}
 		d->sent++;
 	}
+	stamp_write(d, first, t);
 }
 
 static void
@@ -643,7 +660,7 @@ script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 		return;
 	}
 	s = &d->steps[d->judged++];
-	record(d, s->ex, s->sent_at, line);
+	record(d, s->ex, line);
 	if (d->state != D_SCRIPT)
 		return;
 	if (!fits(s->kind, line->code)) {
@@ -696,8 +713,7 @@ on_tls_up(void *arg)
 	int64_t t = now(d);
 	bool implicit = d->env.opts->tls == SMTPPROBE_TLS_IMPLICIT;
 
-	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, t - d->tls_start);
-	d->last_reply = t;
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, t);
 	d->tls_up = true;
 	if (d->tls->facts(d->ssl, d->r) == -1) {
 		internal_error(d);
@@ -736,7 +752,7 @@ tls_failed(struct sp_dialog *d, int err)
 	const struct sp_tls_error *e = sp_conn_tls_error(d->conn);
 	const char *cert = d->ssl != NULL ? d->tls->verify_error(d->ssl) : NULL;
 
-	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d) - d->tls_start);
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d));
 	if (e->queue[0] != '\0')
 		sp_result_note(d->r, "OpenSSL error queue: %s", e->queue);
 	if (cert != NULL && e->verify) {
@@ -755,7 +771,7 @@ tls_failed(struct sp_dialog *d, int err)
 static void
 starttls_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
-	record(d, d->greet_ex, 0, line);
+	record(d, d->greet_ex, line);
 	if (line->code / 100 == 2) {
 		start_tls(d);
 		return;
@@ -787,7 +803,7 @@ send_secret(struct sp_dialog *d, const char *prefix, char *secret, const char *s
 	memcpy(buf + plen, secret, slen);
 	memcpy(buf + plen + slen, "\r\n", 2);
 	snprintf(cmd, sizeof(cmd), "AUTH %s", mech_names[d->env.opts->auth]);
-	ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_AUTH, cmd, strlen(cmd));
+	ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_AUTH, cmd, strlen(cmd), now(d));
 	if (ex != -1)
 		trace(d, SMTPPROBE_DIR_SENT, shown, strlen(shown));
 	rc = ex != -1 ? sp_conn_write(d->conn, buf, plen + slen + 2) : -1;
@@ -842,7 +858,7 @@ auth_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
 	char *resp;
 
-	record(d, d->auth_ex, 0, line);
+	record(d, d->auth_ex, line);
 	if (line->code == 235) {
 		d->authed = true;
 		after_greeting(d);
@@ -911,13 +927,14 @@ take_banner_name(struct sp_dialog *d, const struct sp_exchange *ex)
 static void
 banner_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
-	int ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_BANNER, "", 0);
+	/* The server speaks first: the banner is timed from the connection. */
+	int ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_BANNER, "", 0, d->connect_at);
 
 	if (ex == -1) {
 		internal_error(d);
 		return;
 	}
-	record(d, ex, d->connect_at, line);
+	record(d, ex, line);
 	if (d->state == D_DONE)
 		return;
 	take_banner_name(d, &d->r->ex[ex]);
@@ -934,7 +951,7 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
 	bool ehlo = d->state == D_GREET;
 
-	record(d, d->greet_ex, 0, line);
+	record(d, d->greet_ex, line);
 	/* RFC 5321 4.3.2: EHLO and HELO succeed with 250 alone. */
 	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code == 250) {
 		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
@@ -1143,8 +1160,8 @@ on_connected(void *arg)
 	struct sp_dialog *d = arg;
 	int64_t t = now(d);
 
-	sp_result_stage_time(d->r, SMTPPROBE_STAGE_CONNECT, d->connect_at, t - d->connect_at);
-	d->connect_at = d->last_reply = t;
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_CONNECT, d->connect_at, t);
+	d->connect_at = t;
 	tracef(d, "connected to %s port %u", d->r->addr, d->r->port);
 	choose_helo(d);
 	if (d->env.opts->proxy != 0) {
@@ -1175,7 +1192,7 @@ on_failed(void *arg, int err)
 		return;
 	}
 	if (d->state == D_CONNECT) {
-		sp_result_stage_time(d->r, st, d->connect_at, now(d) - d->connect_at);
+		sp_result_stage_time(d->r, st, d->connect_at, now(d));
 		sp_result_fail(d->r, SMTPPROBE_E_CONNECT, st, -1, "connect failed: %s", strerror(err));
 	} else if (err == 0) {
 		sp_result_fail(d->r, SMTPPROBE_E_CLOSED, st, -1,
@@ -1281,6 +1298,21 @@ sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 	return 0;
 }
 
+/*
+ * Since when the dialog has waited: for the connection, the handshake, the
+ * banner (timed from the connection), or the oldest command without a reply.
+ */
+static int64_t
+waiting_since(const struct sp_dialog *d)
+{
+	if (d->state == D_TLS)
+		return d->tls_start;
+	for (size_t i = 0; d->state != D_CONNECT && i < d->r->nex; i++)
+		if (d->r->ex[i].code == 0)
+			return d->r->ex[i].sent;
+	return d->connect_at;
+}
+
 void
 sp_dialog_abort(struct sp_dialog *d, smtpprobe_status status)
 {
@@ -1290,12 +1322,7 @@ sp_dialog_abort(struct sp_dialog *d, smtpprobe_status status)
 	if (d->state == D_DONE)
 		return;
 	/* The stage that was waiting gets the time it waited. */
-	if (d->state == D_CONNECT)
-		sp_result_stage_time(d->r, st, d->connect_at, t - d->connect_at);
-	else if (d->state == D_TLS)
-		sp_result_stage_time(d->r, st, d->tls_start, t - d->tls_start);
-	else
-		sp_result_stage_time(d->r, st, d->last_reply, t - d->last_reply);
+	sp_result_stage_time(d->r, st, waiting_since(d), t);
 	if (status == SMTPPROBE_E_TIMEOUT)
 		sp_result_fail(d->r, status, st, -1, "%s timeout after %.3fs",
 			smtpprobe_stage_name(st), d->env.opts->timeout_ms / 1000.0);

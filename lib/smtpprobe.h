@@ -316,8 +316,19 @@ SMTPPROBE_API int64_t smtpprobe_result_usec(const smtpprobe_result *r);
 SMTPPROBE_API bool smtpprobe_stage_ran(const smtpprobe_result *r, smtpprobe_stage s);
 /** @return when the stage started, microseconds after the probe started. */
 SMTPPROBE_API int64_t smtpprobe_stage_start_usec(const smtpprobe_result *r, smtpprobe_stage s);
-/** @return the time the stage took in microseconds (all its exchanges). */
+/**
+ * @return the time the stage took in microseconds: the time during which
+ * one of its commands waited for its reply, each from the moment it was
+ * handed to the socket to the moment its reply was complete (the banner's
+ * from the connection; connect, tls and dns as they ran). Commands of a
+ * pipelined group leave in one write, so their stages overlap, each at
+ * least as long as the one before it; a stage with several commands (two
+ * RCPTs) runs, pipelined, from its first write to its last reply, and one
+ * command at a time, counts each round trip.
+ */
 SMTPPROBE_API int64_t smtpprobe_stage_usec(const smtpprobe_result *r, smtpprobe_stage s);
+/** @return true when one of the stage's commands left in one write with others (RFC 2920). */
+SMTPPROBE_API bool smtpprobe_stage_pipelined(const smtpprobe_result *r, smtpprobe_stage s);
 /** @return the reply code that judged the stage (its worst reply), or 0. */
 SMTPPROBE_API int smtpprobe_stage_code(const smtpprobe_result *r, smtpprobe_stage s);
 
@@ -342,7 +353,10 @@ SMTPPROBE_API const char *smtpprobe_exchange_text(const smtpprobe_result *r, siz
 SMTPPROBE_API size_t smtpprobe_exchange_line_count(const smtpprobe_result *r, size_t i);
 /** @return line @p j of the reply as received, without CRLF ("250-PIPELINING"), or "". */
 SMTPPROBE_API const char *smtpprobe_exchange_line(const smtpprobe_result *r, size_t i, size_t j);
+/** @return microseconds from the command's write to its reply (the banner: from the connection), or 0. */
 SMTPPROBE_API int64_t smtpprobe_exchange_usec(const smtpprobe_result *r, size_t i);
+/** @return true when the command left in one write with others (a pipelined group, the first included). */
+SMTPPROBE_API bool smtpprobe_exchange_pipelined(const smtpprobe_result *r, size_t i);
 
 /** @return the queue id from the reply to the end of the message, or "". */
 SMTPPROBE_API const char *smtpprobe_result_queue_id(const smtpprobe_result *r);

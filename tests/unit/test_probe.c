@@ -9,7 +9,10 @@
  * without waiting for the earlier reply. The server records every read()
  * chunk and, per command, in which chunk it arrived and after how many
  * chunks its reply left, so the tests can assert the order and grouping of
- * what was sent. Everything is event-driven: no sleeps, only event timers.
+ * what was sent; it also notes when each command arrived and when its reply
+ * left (CLOCK_MONOTONIC), and a reply may be delayed (a slow server), so the
+ * tests can hold the library's stage times against the server's own.
+ * Everything is event-driven: no sleeps, only event timers.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -48,6 +51,9 @@
 /* ================================================================ server */
 
 #define R_HOLD 1          /* queue the reply until an unheld one is sent */
+/* Send the reply @p ms late; the replies after it wait behind it, in order. */
+#define R_DELAY(ms) ((int)(ms) << 8)
+#define DELAY_OF(flags) ((unsigned)(flags) >> 8)
 #define MAX_CMDS 64
 #define MAX_CHUNKS 256
 #define MAX_HELD 16
@@ -55,7 +61,7 @@
 struct rule {
 	const char *prefix;   /* NULL ends the table */
 	const char *reply;    /* whole reply, CRLFs included */
-	int flags;
+	int flags;            /* R_HOLD, R_DELAY(ms) */
 };
 
 struct script {
@@ -90,6 +96,7 @@ struct cmdrec {
 	char line[1024];
 	unsigned chunk;       /* the read() that completed it (1-based) */
 	unsigned replied_at;  /* reads done when its reply was written; 0: none */
+	int64_t at_us, replied_us; /* when it arrived, when its reply was written */
 };
 
 struct server;
@@ -99,10 +106,12 @@ struct sconn {
 	struct sconn *next;
 	evutil_socket_t fd;
 	bool closed;
-	struct event *rd, *wr, *banner_tm, *drip_tm;
+	struct event *rd, *wr, *banner_tm, *drip_tm, *delay_tm;
 	struct evbuffer *in, *out, *held;
 	unsigned *held_at[MAX_HELD];
+	int64_t *held_us[MAX_HELD];
 	unsigned nheld;
+	bool delaying;        /* a delayed reply is pending: later ones queue behind it */
 	/* what arrived */
 	unsigned nreads;
 	char *chunk[MAX_CHUNKS];
@@ -117,6 +126,7 @@ struct sconn {
 	bool in_data, msg_done;
 	struct evbuffer *raw, *msg;   /* as received; with the stuffing undone, no final "." */
 	unsigned msg_first_chunk, msg_reply_at;
+	int64_t msg_reply_us;
 	unsigned drip_pos;
 };
 
@@ -130,6 +140,7 @@ struct server {
 };
 
 static void conn_close(struct sconn *c);
+static int64_t mono_usec(void);
 
 static bool
 banner_done(const struct sconn *c)
@@ -210,22 +221,59 @@ drip_forever_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-send_reply(struct sconn *c, const char *text, int flags, unsigned *at)
+hold(struct sconn *c, const char *text, unsigned *at, int64_t *at_us)
 {
-	if (flags & R_HOLD) {
-		assert_true(c->nheld < MAX_HELD);
-		evbuffer_add(c->held, text, strlen(text));
-		c->held_at[c->nheld++] = at;
-		return;
+	assert_true(c->nheld < MAX_HELD);
+	evbuffer_add(c->held, text, strlen(text));
+	c->held_at[c->nheld] = at;
+	c->held_us[c->nheld++] = at_us;
+}
+
+/* Sends what is held, in order, noting when each left. */
+static void
+release(struct sconn *c)
+{
+	int64_t now = mono_usec();
+
+	for (unsigned i = 0; i < c->nheld; i++) {
+		if (c->held_at[i] != NULL)
+			*c->held_at[i] = c->nreads;
+		if (c->held_us[i] != NULL)
+			*c->held_us[i] = now;
 	}
-	for (unsigned i = 0; i < c->nheld; i++)
-		*c->held_at[i] = c->nreads;
 	c->nheld = 0;
 	evbuffer_add_buffer(c->out, c->held);
-	evbuffer_add(c->out, text, strlen(text));
-	if (at != NULL)
-		*at = c->nreads;
 	flush_out(c);
+}
+
+static void
+delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->delaying = false;
+	release(c);
+}
+
+static void
+send_reply(struct sconn *c, const char *text, int flags, unsigned delay_ms, unsigned *at,
+	int64_t *at_us)
+{
+	if ((flags & R_HOLD) || c->delaying) {
+		hold(c, text, at, at_us);
+		return;
+	}
+	hold(c, text, at, at_us);
+	if (delay_ms > 0) {
+		struct timeval tv = { delay_ms / 1000, (suseconds_t)(delay_ms % 1000) * 1000 };
+
+		c->delaying = true;
+		evtimer_add(c->delay_tm, &tv);
+		return;
+	}
+	release(c);
 }
 
 static const struct rule *
@@ -264,7 +312,8 @@ handle_line(struct sconn *c, const char *raw, size_t rawlen)
 			c->in_data = false;
 			c->msg_done = true;
 			send_reply(c, sc->data_reply != NULL ? sc->data_reply :
-				"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, &c->msg_reply_at);
+				"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, 0, &c->msg_reply_at,
+				&c->msg_reply_us);
 			return true;
 		}
 		if (raw[0] == '.')
@@ -277,6 +326,7 @@ handle_line(struct sconn *c, const char *raw, size_t rawlen)
 	cmd = &c->cmds[c->ncmds++];
 	snprintf(cmd->line, sizeof(cmd->line), "%.*s", (int)len, raw);
 	cmd->chunk = c->nreads;
+	cmd->at_us = mono_usec();
 	if (has_prefix(cmd->line, "QUIT"))
 		c->srv->nquits++;
 	if (sc->close_after != 0 && c->ncmds == sc->close_after) {
@@ -287,7 +337,8 @@ handle_line(struct sconn *c, const char *raw, size_t rawlen)
 		return true;
 	rule = match(sc->rules != NULL ? sc->rules : std_rules, cmd->line);
 	send_reply(c, rule != NULL ? rule->reply : "500 5.5.2 Error: command not recognized\r\n",
-		rule != NULL ? rule->flags : 0, &cmd->replied_at);
+		rule != NULL ? rule->flags : 0, rule != NULL ? DELAY_OF(rule->flags) : 0, &cmd->replied_at,
+		&cmd->replied_us);
 	if (rule != NULL && strncmp(rule->reply, "354", 3) == 0)
 		c->in_data = true;
 	return true;
@@ -384,11 +435,12 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 	c->rd = event_new(srv->base, fd, EV_READ | EV_PERSIST, read_cb, c);
 	c->wr = event_new(srv->base, fd, EV_WRITE, write_cb, c);
 	c->banner_tm = evtimer_new(srv->base, banner_tm_cb, c);
+	c->delay_tm = evtimer_new(srv->base, delay_cb, c);
 	c->drip_tm = sc->drip_forever_ms != 0 ?
 	    event_new(srv->base, -1, EV_PERSIST, drip_forever_cb, c) :
 	    evtimer_new(srv->base, drip_cb, c);
 	assert_true(c->in && c->out && c->held && c->raw && c->msg && c->rd && c->wr &&
-	    c->banner_tm && c->drip_tm);
+	    c->banner_tm && c->drip_tm && c->delay_tm);
 	event_add(c->rd, NULL);
 	if (sc->drip_forever_ms != 0) {
 		struct timeval tv = { 0, (suseconds_t)sc->drip_forever_ms * 1000 };
@@ -414,7 +466,8 @@ conn_close(struct sconn *c)
 	event_free(c->wr);
 	event_free(c->banner_tm);
 	event_free(c->drip_tm);
-	c->rd = c->wr = c->banner_tm = c->drip_tm = NULL;
+	event_free(c->delay_tm);
+	c->rd = c->wr = c->banner_tm = c->drip_tm = c->delay_tm = NULL;
 	evutil_closesocket(c->fd);
 }
 
@@ -1059,6 +1112,122 @@ test_transaction_pipelined(void **state)
 	for (unsigned i = 1; i < c->ncmds; i++)
 		assert_true(c->cmds[i].chunk <= c->cmds[1].replied_at);
 	print_message("# the pipelined group arrived in %u read(s)\n", c->cmds[5].chunk - c->cmds[1].chunk + 1);
+}
+
+/* ============================================= 3b. timing (SPEC 7) */
+
+#define SLOW_RCPT_MS 300
+#define SLOW_RCPT_US ((int64_t)SLOW_RCPT_MS * 1000)
+
+/*
+ * A server that answers MAIL at once and holds RCPT's reply 300 ms (the
+ * replies after it wait behind it, in order).
+ */
+static const smtpprobe_result *
+slow_rcpt(struct fx *f, bool pipelining_offered)
+{
+	static const struct rule plain[] = {
+		{ "EHLO", "250-probe.test\r\n250 8BITMIME\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", R_DELAY(SLOW_RCPT_MS) },
+		{ "RSET", "250 2.0.0 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	static const struct rule piped[] = {
+		{ "EHLO", "250-probe.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", R_DELAY(SLOW_RCPT_MS) },
+		{ "RSET", "250 2.0.0 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	static struct script sc = { .banner = STD_BANNER };
+	const smtpprobe_result *r;
+
+	sc.rules = pipelining_offered ? piped : plain;
+	assert_int_equal(smtpprobe_opts_set_from(f->opts, "sender@example.org"), 0);
+	assert_int_equal(smtpprobe_opts_add_rcpt(f->opts, "a@example.org"), 0);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
+		{ M, "MAIL FROM:<sender@example.org>", 250 }, { RC, "RCPT TO:<a@example.org>", 250 },
+		{ RS, "RSET", 250 }, { Q, "QUIT", 221 });
+	return r;
+}
+
+/*
+ * rcpt carries the server's delay, measured from its own write, and mail
+ * does not: the time from RCPT's arrival to its reply leaving the server is
+ * inside the library's rcpt time (one clock, CLOCK_MONOTONIC).
+ */
+static void
+check_slow_rcpt(const smtpprobe_result *r, const struct sconn *c)
+{
+	int64_t mail = smtpprobe_stage_usec(r, SMTPPROBE_STAGE_MAIL);
+	int64_t rcpt = smtpprobe_stage_usec(r, SMTPPROBE_STAGE_RCPT);
+	int64_t held = c->cmds[2].replied_us - c->cmds[2].at_us;
+
+	print_message("# mail %lld us, rcpt %lld us; the server held RCPT's reply %lld us\n",
+		(long long)mail, (long long)rcpt, (long long)held);
+	assert_string_equal(c->cmds[2].line, "RCPT TO:<a@example.org>");
+	assert_true(held >= SLOW_RCPT_US - 1000);
+	assert_true(rcpt + 1 >= held);
+	assert_true(mail < SLOW_RCPT_US / 2);
+	assert_int_equal(smtpprobe_exchange_usec(r, 3), rcpt);
+	assert_int_equal(smtpprobe_exchange_usec(r, 2), mail);
+}
+
+/* One command at a time: each stage is its own round trip, one after the other. */
+static void
+test_timing_lockstep(void **state)
+{
+	struct fx *f = *state;
+	const smtpprobe_result *r = slow_rcpt(f, false);
+	const struct sconn *c = first_conn(f->srv);
+
+	check_lockstep(c);
+	check_slow_rcpt(r, c);
+	for (int s = SMTPPROBE_STAGE_BANNER; s < SMTPPROBE_STAGE_COUNT; s++)
+		assert_false(smtpprobe_stage_pipelined(r, (smtpprobe_stage)s));
+	for (size_t i = 0; i < smtpprobe_exchange_count(r); i++)
+		assert_false(smtpprobe_exchange_pipelined(r, i));
+	/* RCPT was written after MAIL's reply; RSET after RCPT's: no overlap. */
+	assert_true(smtpprobe_stage_start_usec(r, RC) >= smtpprobe_stage_start_usec(r, M) +
+	    smtpprobe_stage_usec(r, M));
+	assert_true(smtpprobe_stage_usec(r, RS) < SLOW_RCPT_US / 2);
+	assert_true(smtpprobe_stage_usec(r, Q) < SLOW_RCPT_US / 2);
+}
+
+/*
+ * Pipelined: MAIL, RCPT, RSET and QUIT left in one write and share its
+ * time; MAIL's reply came at once, so mail is short and rcpt, rset and quit
+ * (waiting behind RCPT's reply) each at least the one before.
+ */
+static void
+test_timing_pipelined(void **state)
+{
+	struct fx *f = *state;
+	const smtpprobe_result *r = slow_rcpt(f, true);
+	const struct sconn *c = first_conn(f->srv);
+	int64_t t0 = smtpprobe_stage_start_usec(r, M);
+
+	assert_int_equal(c->cmds[1].chunk, c->cmds[4].chunk);
+	check_slow_rcpt(r, c);
+	assert_false(smtpprobe_stage_pipelined(r, SMTPPROBE_STAGE_BANNER));
+	assert_false(smtpprobe_stage_pipelined(r, SMTPPROBE_STAGE_EHLO));
+	assert_false(smtpprobe_exchange_pipelined(r, 1));
+	for (size_t i = 2; i < 6; i++) {
+		smtpprobe_stage st = smtpprobe_exchange_stage(r, i);
+
+		assert_true(smtpprobe_exchange_pipelined(r, i));
+		assert_true(smtpprobe_stage_pipelined(r, st));
+		assert_int_equal(smtpprobe_stage_start_usec(r, st), t0);
+		assert_true(smtpprobe_stage_usec(r, st) >= smtpprobe_stage_usec(r, smtpprobe_exchange_stage(r, i - 1)) ||
+		    i == 2);
+	}
+	assert_true(smtpprobe_stage_usec(r, Q) >= SLOW_RCPT_US - 1000);
 }
 
 /* ============================================= 4. RCPT verdicts */
@@ -2208,6 +2377,8 @@ main(void)
 		T(test_lmtp_no_helo_fallback),
 		T(test_transaction_lockstep),
 		T(test_transaction_pipelined),
+		T(test_timing_lockstep),
+		T(test_timing_pipelined),
 		T(test_rcpt_550),
 		T(test_rcpt_450),
 		T(test_expect_rcpt_5_gets_550),
