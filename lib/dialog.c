@@ -955,7 +955,8 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 	/* RFC 5321 4.3.2: EHLO and HELO succeed with 250 alone. */
 	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code == 250) {
 		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
-		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0;
+		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0 &&
+		    !d->env.opts->no_pipelining;
 		after_greeting(d);
 		return;
 	}

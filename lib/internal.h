@@ -40,6 +40,7 @@ struct smtpprobe_opts {
 	smtpprobe_family family;
 	char *helo;
 	bool lmtp;
+	bool no_pipelining;  /* one command at a time even with PIPELINING */
 	char *from;          /* NULL: no MAIL unless recipients are given */
 	struct sp_strv rcpts;
 	char *notify;

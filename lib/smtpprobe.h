@@ -149,6 +149,15 @@ SMTPPROBE_API int smtpprobe_opts_set_family(smtpprobe_opts *opts, smtpprobe_fami
 SMTPPROBE_API int smtpprobe_opts_set_helo_name(smtpprobe_opts *opts, const char *name);
 /** LHLO instead of EHLO (RFC 2033). */
 SMTPPROBE_API int smtpprobe_opts_set_lmtp(smtpprobe_opts *opts, bool lmtp);
+/**
+ * @param pipelining true (the default): when the server advertises
+ * PIPELINING, send MAIL, RCPT and what follows in RFC 2920 groups, the
+ * fewest round trips, their stage times overlapping; false: one command at
+ * a time even then, so each stage's time is its own round trip (the
+ * server's latency for that command alone). BDAT is still used with
+ * CHUNKING. @return 0.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_pipelining(smtpprobe_opts *opts, bool pipelining);
 /** MAIL FROM address, without angle brackets ("" for the null sender). */
 SMTPPROBE_API int smtpprobe_opts_set_from(smtpprobe_opts *opts, const char *addr);
 /** Adds a RCPT TO address, without angle brackets. */

@@ -1181,12 +1181,8 @@ check_slow_rcpt(const smtpprobe_result *r, const struct sconn *c)
 
 /* One command at a time: each stage is its own round trip, one after the other. */
 static void
-test_timing_lockstep(void **state)
+check_one_at_a_time(const smtpprobe_result *r, const struct sconn *c)
 {
-	struct fx *f = *state;
-	const smtpprobe_result *r = slow_rcpt(f, false);
-	const struct sconn *c = first_conn(f->srv);
-
 	check_lockstep(c);
 	check_slow_rcpt(r, c);
 	for (int s = SMTPPROBE_STAGE_BANNER; s < SMTPPROBE_STAGE_COUNT; s++)
@@ -1198,6 +1194,29 @@ test_timing_lockstep(void **state)
 	    smtpprobe_stage_usec(r, M));
 	assert_true(smtpprobe_stage_usec(r, RS) < SLOW_RCPT_US / 2);
 	assert_true(smtpprobe_stage_usec(r, Q) < SLOW_RCPT_US / 2);
+}
+
+/* A server without PIPELINING. */
+static void
+test_timing_lockstep(void **state)
+{
+	struct fx *f = *state;
+	const smtpprobe_result *r = slow_rcpt(f, false);
+
+	check_one_at_a_time(r, first_conn(f->srv));
+}
+
+/* PIPELINING offered, and declined: the same as without it (--no-pipelining). */
+static void
+test_timing_no_pipelining(void **state)
+{
+	struct fx *f = *state;
+	const smtpprobe_result *r;
+
+	assert_int_equal(smtpprobe_opts_set_pipelining(f->opts, false), 0);
+	r = slow_rcpt(f, true);
+	assert_true(smtpprobe_result_has_ext(r, "PIPELINING"));
+	check_one_at_a_time(r, first_conn(f->srv));
 }
 
 /*
@@ -2378,6 +2397,7 @@ main(void)
 		T(test_transaction_lockstep),
 		T(test_transaction_pipelined),
 		T(test_timing_lockstep),
+		T(test_timing_no_pipelining),
 		T(test_timing_pipelined),
 		T(test_rcpt_550),
 		T(test_rcpt_450),
