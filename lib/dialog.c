@@ -7,8 +7,9 @@
  * RSET, QUIT) with two cursors: steps sent and steps judged. Without
  * PIPELINING a step is sent only when every earlier one is judged; with it,
  * steps are sent in RFC 2920 groups, and each reply is still judged on its
- * own, in order. The first failure decides; after it the dialog winds down
- * to QUIT.
+ * own, in order. With CHUNKING (RFC 3030) the message goes as BDAT <n> LAST
+ * instead of DATA, 354 and the dot, in the group of MAIL and RCPT. The
+ * first failure decides; after it the dialog winds down to QUIT.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -52,14 +53,18 @@ _Static_assert(sizeof(dstate_names) / sizeof(dstate_names[0]) == D_COUNT,
 	"a name for every state");
 
 /*
- * K_DELIVERY sends nothing: it stands for one more LMTP answer to the end
- * of the message (RFC 2033 4.2), one per accepted recipient after the first.
+ * K_BDAT is BDAT <n> LAST with the message, answered once (RFC 3030), in
+ * place of K_DATA and K_MESSAGE. K_DELIVERY sends nothing: it stands for
+ * one more LMTP answer to the end of the message (RFC 2033 4.2), one per
+ * accepted recipient after the first.
  */
-enum kind { K_COMMAND, K_MAIL, K_RCPT, K_DATA, K_MESSAGE, K_DELIVERY, K_RSET, K_QUIT, K_COUNT };
+enum kind {
+	K_COMMAND, K_MAIL, K_RCPT, K_DATA, K_MESSAGE, K_BDAT, K_DELIVERY, K_RSET, K_QUIT, K_COUNT
+};
 
 static const smtpprobe_stage kind_stage[] = {
 	SMTPPROBE_STAGE_COMMAND, SMTPPROBE_STAGE_MAIL, SMTPPROBE_STAGE_RCPT,
-	SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA,
+	SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA,
 	SMTPPROBE_STAGE_RSET, SMTPPROBE_STAGE_QUIT,
 };
 _Static_assert(sizeof(kind_stage) / sizeof(kind_stage[0]) == K_COUNT,
@@ -101,6 +106,8 @@ struct sp_dialog {
 	int auth_step, auth_ex;
 	char *message;
 	size_t msglen;
+	size_t msgsize;        /* what SIZE= and BDAT count (RFC 1870, RFC 3030) */
+	bool chunking;         /* the message goes as BDAT: CHUNKING advertised */
 	char helo[280];
 };
 
@@ -245,9 +252,10 @@ add_step(struct sp_dialog *d, enum kind k, unsigned idx)
 
 /*
  * Steps that may be followed by more in the same RFC 2920 group. Not the
- * message: RFC 2920 would allow QUIT after it, but Haraka refuses a QUIT
- * that arrives with the final dot ("503 ... pipelined after end of DATA")
- * after it has queued the message, and a check must not cry wolf.
+ * message (after DATA or in BDAT): RFC 2920 would allow QUIT after it, but
+ * Haraka refuses a QUIT that arrives with the final dot ("503 ... pipelined
+ * after end of DATA") after it has queued the message, and a check must
+ * not cry wolf.
  */
 static bool
 groupable(enum kind k)
@@ -288,14 +296,17 @@ build_message(struct sp_dialog *d)
 		.date = time(NULL),
 		.msgid = msgid,
 		.helo = d->helo,
+		.bdat = d->chunking,
 	};
 
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 		rnd = (uint64_t)sp_now_usec() ^ ((uint64_t)getpid() << 32);
 	snprintf(msgid, sizeof(msgid), "<smtp-probe.%016llx@%s>",
 		(unsigned long long)rnd, d->helo);
-	d->message = sp_message_build(&mp, &d->msglen);
-	return d->message != NULL ? 0 : -1;
+	if ((d->message = sp_message_build(&mp, &d->msglen)) == NULL)
+		return -1;
+	d->msgsize = d->chunking ? d->msglen : sp_message_size(d->message, d->msglen);
+	return 0;
 }
 
 /*
@@ -306,16 +317,12 @@ static bool
 message_fits(struct sp_dialog *d)
 {
 	const struct sp_caps *c = &d->r->caps;
-	size_t size;
 
-	if (d->message == NULL || !(c->ext & SP_EXT_SIZE) || c->size == 0)
-		return true;
-	size = sp_message_size(d->message, d->msglen);
-	if (size <= c->size)
+	if (d->message == NULL || !(c->ext & SP_EXT_SIZE) || c->size == 0 || d->msgsize <= c->size)
 		return true;
 	sp_result_fail(d->r, SMTPPROBE_E_UNSUPPORTED, SMTPPROBE_STAGE_MAIL, -1,
 		"message of %zu bytes exceeds the server's SIZE limit of %llu bytes: not sent",
-		size, (unsigned long long)c->size);
+		d->msgsize, (unsigned long long)c->size);
 	return false;
 }
 
@@ -326,6 +333,7 @@ plan(struct sp_dialog *d)
 	smtpprobe_stage qa = o->quit_after;
 	bool transaction = transaction_wanted(o);
 
+	d->chunking = (d->r->caps.ext & SP_EXT_CHUNKING) != 0;
 	if (message_wanted(o) && build_message(d) == -1) {
 		internal_error(d);
 		return;
@@ -342,8 +350,12 @@ plan(struct sp_dialog *d)
 		for (size_t i = 0; i < o->rcpts.n; i++)
 			add_step(d, K_RCPT, (unsigned)i);
 		if (qa == SMTPPROBE_STAGE_COUNT && message_wanted(o)) {
-			add_step(d, K_DATA, 0);
-			add_step(d, K_MESSAGE, 0);
+			if (d->chunking) {
+				add_step(d, K_BDAT, 0);
+			} else {
+				add_step(d, K_DATA, 0);
+				add_step(d, K_MESSAGE, 0);
+			}
 			for (size_t i = 1; o->lmtp && i < o->rcpts.n; i++)
 				add_step(d, K_DELIVERY, (unsigned)i);
 		} else if (qa == SMTPPROBE_STAGE_COUNT) {
@@ -401,8 +413,7 @@ send_mail(struct sp_dialog *d)
 
 	/* SIZE= declares the message we will send; without one there is none. */
 	if (d->message != NULL && (d->r->caps.ext & SP_EXT_SIZE))
-		return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s> SIZE=%zu", from,
-			sp_message_size(d->message, d->msglen));
+		return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s> SIZE=%zu", from, d->msgsize);
 	return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s>", from);
 }
 
@@ -438,7 +449,7 @@ send_message(struct sp_dialog *d)
 	char what[64];
 	int ex;
 
-	snprintf(what, sizeof(what), "message (%zu bytes)", sp_message_size(d->message, d->msglen));
+	snprintf(what, sizeof(what), "message (%zu bytes)", d->msgsize);
 	ex = d->env.opts->lmtp ? delivery_exchange(d, 0) :
 	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what), now(d));
 	if (ex == -1)
@@ -447,6 +458,32 @@ send_message(struct sp_dialog *d)
 	if (sp_conn_write(d->conn, d->message, d->msglen) == -1)
 		return -1;
 	d->owed++;
+	return ex;
+}
+
+/*
+ * BDAT <n> LAST and the message, unstuffed, in one write: n is its exact
+ * octet count, the SIZE= of MAIL. Its one reply ends the message; with
+ * LMTP it is the first recipient's answer, named as such (RFC 2033 4.2).
+ */
+static int
+send_bdat(struct sp_dialog *d)
+{
+	char cmd[64];
+	int n = snprintf(cmd, sizeof(cmd), "BDAT %zu LAST", d->msglen);
+	int ex = d->env.opts->lmtp ? delivery_exchange(d, 0) :
+	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, cmd, (size_t)n, now(d));
+
+	if (ex == -1)
+		return -1;
+	trace(d, SMTPPROBE_DIR_SENT, cmd, (size_t)n);
+	trace_message(d);
+	memcpy(cmd + n, "\r\n", 2);
+	if (sp_conn_write(d->conn, cmd, (size_t)n + 2) == -1 ||
+	    sp_conn_write(d->conn, d->message, d->msglen) == -1)
+		return -1;
+	d->owed++;
+	d->r->chunking = true;
 	return ex;
 }
 
@@ -466,6 +503,8 @@ send_step(struct sp_dialog *d, struct step *s)
 		return s->ex = send_line(d, SMTPPROBE_STAGE_DATA, "DATA");
 	case K_MESSAGE:
 		return s->ex = send_message(d);
+	case K_BDAT:
+		return s->ex = send_bdat(d);
 	case K_DELIVERY:
 		if ((s->ex = delivery_exchange(d, s->idx)) != -1)
 			d->owed++;
@@ -500,6 +539,25 @@ stamp_write(struct sp_dialog *d, size_t first, int64_t t)
 	}
 }
 
+/*
+ * May @p s leave with the unanswered steps before it (RFC 2920)? After MAIL,
+ * RCPT or RSET, an extra command never. BDAT LAST delivers to every
+ * recipient accepted so far: it joins the group only behind one RCPT, whose
+ * refusal leaves the server none, so that BDAT is refused (RFC 3030) and
+ * nothing delivered; behind several it waits until each was accepted.
+ */
+static bool
+joins_group(const struct sp_dialog *d, const struct step *s)
+{
+	enum kind prev = d->steps[d->sent - 1].kind;
+
+	if (s->kind == K_DELIVERY)
+		return true;
+	if (!d->pipelining || !groupable(prev) || s->kind == K_COMMAND)
+		return false;
+	return s->kind != K_BDAT || d->env.opts->rcpts.n == 1;
+}
+
 /* Sends what may be sent now: one step, or a whole group with PIPELINING. */
 static void
 flush(struct sp_dialog *d)
@@ -510,12 +568,8 @@ flush(struct sp_dialog *d)
 	while (d->state == D_SCRIPT && d->sent < d->nsteps) {
 		struct step *s = &d->steps[d->sent];
 
-		if (d->sent > d->judged && s->kind != K_DELIVERY) {
-			enum kind prev = d->steps[d->sent - 1].kind;
-
-			if (!d->pipelining || !groupable(prev) || s->kind == K_COMMAND)
-				break;
-		}
+		if (d->sent > d->judged && !joins_group(d, s))
+			break;
 		if (send_step(d, s) == -1) {
 			internal_error(d);
 			return;
@@ -585,6 +639,7 @@ judge_step(struct sp_dialog *d, const struct step *s, const struct sp_reply_line
 		judge_data(d, line, s->ex);
 		return;
 	case K_MESSAGE:
+	case K_BDAT:
 	case K_DELIVERY:
 		judge_message(d, line, s->ex);
 		return;

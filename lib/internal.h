@@ -130,6 +130,7 @@ struct smtpprobe_result {
 	struct sp_caps caps;
 	const char *greeting;
 	char queue_id[SP_QUEUE_ID_MAX];
+	bool chunking;       /* the message went as BDAT (RFC 3030), not DATA */
 	char notes[SP_NOTES_MAX];
 	struct sp_tls_facts *tls; /* NULL until a handshake completed */
 	int mx_pref;         /* -1: not reached through an MX record */

@@ -232,6 +232,7 @@ smtpprobe_stage smtpprobe_result_stage(const smtpprobe_result *r) { return r->st
 const char *smtpprobe_result_reason(const smtpprobe_result *r) { return r->reason; }
 int smtpprobe_result_decider(const smtpprobe_result *r) { return r->decider; }
 const char *smtpprobe_result_queue_id(const smtpprobe_result *r) { return r->queue_id; }
+bool smtpprobe_result_chunking(const smtpprobe_result *r) { return r->chunking; }
 const char *smtpprobe_result_greeting(const smtpprobe_result *r) { return r->greeting; }
 const char *smtpprobe_result_notes(const smtpprobe_result *r) { return r->notes; }
 const char *smtpprobe_result_caps(const smtpprobe_result *r) { return r->caps.text; }

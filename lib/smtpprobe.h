@@ -166,7 +166,12 @@ SMTPPROBE_API int smtpprobe_opts_add_rcpt(smtpprobe_opts *opts, const char *addr
 SMTPPROBE_API int smtpprobe_opts_set_notify(smtpprobe_opts *opts, const char *notify);
 /** Adds an extra command sent after EHLO (and AUTH), before MAIL. */
 SMTPPROBE_API int smtpprobe_opts_add_command(smtpprobe_opts *opts, const char *command);
-/** Send a test message after the recipients. */
+/**
+ * Send a test message after the recipients: with DATA, dot-stuffed, or
+ * when the server advertises CHUNKING as "BDAT <n> LAST" with the message
+ * as it is (RFC 3030), in the PIPELINING group of MAIL and RCPT when there
+ * is one recipient (behind several, after each was accepted).
+ */
 SMTPPROBE_API int smtpprobe_opts_set_data(smtpprobe_opts *opts, bool data);
 SMTPPROBE_API int smtpprobe_opts_set_subject(smtpprobe_opts *opts, const char *subject);
 /** Adds a header line "Name: value" to the test message. */
@@ -369,6 +374,13 @@ SMTPPROBE_API bool smtpprobe_exchange_pipelined(const smtpprobe_result *r, size_
 
 /** @return the queue id from the reply to the end of the message, or "". */
 SMTPPROBE_API const char *smtpprobe_result_queue_id(const smtpprobe_result *r);
+/**
+ * @return true when the message went as "BDAT <n> LAST" (RFC 3030: the
+ * server advertised CHUNKING), its one reply (with LMTP, one per
+ * recipient) the first exchange of the data stage; false when it went
+ * with DATA, 354 and the final dot, or not at all.
+ */
+SMTPPROBE_API bool smtpprobe_result_chunking(const smtpprobe_result *r);
 /** @return the greeting verb that worked: "EHLO", "HELO", "LHLO", or "". */
 SMTPPROBE_API const char *smtpprobe_result_greeting(const smtpprobe_result *r);
 /** @return things worth telling that changed nothing ("no DSN: NOTIFY not sent"), "; "-joined, or "". */

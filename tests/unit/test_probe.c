@@ -124,6 +124,10 @@ struct sconn {
 	bool banner_queued;
 	/* the message */
 	bool in_data, msg_done;
+	struct cmdrec *bdat;  /* a BDAT whose chunk is being read (RFC 3030) */
+	const struct rule *bdat_rule; /* its scripted answer: the chunk is discarded */
+	size_t bdat_left;
+	bool bdat_last;
 	struct evbuffer *raw, *msg;   /* as received; with the stuffing undone, no final "." */
 	unsigned msg_first_chunk, msg_reply_at;
 	int64_t msg_reply_us;
@@ -291,6 +295,73 @@ has_prefix(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/*
+ * The chunk is read: a scripted answer (a refusal: the chunk discarded),
+ * or for LAST the script's reply to the end of the message, else 250.
+ */
+static void
+bdat_end(struct sconn *c)
+{
+	const struct script *sc = c->srv->sc;
+	struct cmdrec *cmd = c->bdat;
+	const struct rule *rule = c->bdat_rule;
+
+	c->bdat = NULL;
+	if (rule != NULL) {
+		send_reply(c, rule->reply, rule->flags, DELAY_OF(rule->flags), &cmd->replied_at,
+			&cmd->replied_us);
+	} else if (!c->bdat_last) {
+		send_reply(c, "250 2.0.0 chunk accepted\r\n", 0, 0, &cmd->replied_at, &cmd->replied_us);
+	} else {
+		c->msg_done = true;
+		send_reply(c, sc->data_reply != NULL ? sc->data_reply :
+			"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, 0, &cmd->replied_at,
+			&cmd->replied_us);
+	}
+}
+
+/* "BDAT <n> [LAST]": the next n octets are the chunk, answered once read. */
+static void
+bdat_begin(struct sconn *c, struct cmdrec *cmd, const struct rule *rule)
+{
+	char *end;
+	unsigned long n = strtoul(cmd->line + 5, &end, 10);
+
+	assert_true(end != cmd->line + 5);
+	c->bdat = cmd;
+	c->bdat_rule = rule;
+	c->bdat_left = n;
+	c->bdat_last = strcasecmp(end, " LAST") == 0;
+	if (n == 0)
+		bdat_end(c);
+}
+
+/* Takes what has come of the chunk. @return false when nothing had. */
+static bool
+bdat_take(struct sconn *c)
+{
+	size_t n = evbuffer_get_length(c->in);
+	char *buf;
+
+	if (n > c->bdat_left)
+		n = c->bdat_left;
+	if (n == 0)
+		return false;
+	if (c->msg_first_chunk == 0)
+		c->msg_first_chunk = c->nreads;
+	buf = malloc(n);
+	assert_non_null(buf);
+	evbuffer_remove(c->in, buf, n);
+	evbuffer_add(c->raw, buf, n);
+	if (c->bdat_rule == NULL)
+		evbuffer_add(c->msg, buf, n);
+	free(buf);
+	c->bdat_left -= n;
+	if (c->bdat_left == 0)
+		bdat_end(c);
+	return true;
+}
+
 /* One line with its CRLF. @return false when the connection was closed. */
 static bool
 handle_line(struct sconn *c, const char *raw, size_t rawlen)
@@ -336,6 +407,10 @@ handle_line(struct sconn *c, const char *raw, size_t rawlen)
 	if (sc->silent)
 		return true;
 	rule = match(sc->rules != NULL ? sc->rules : std_rules, cmd->line);
+	if (has_prefix(cmd->line, "BDAT ")) {
+		bdat_begin(c, cmd, rule);
+		return true;
+	}
 	send_reply(c, rule != NULL ? rule->reply : "500 5.5.2 Error: command not recognized\r\n",
 		rule != NULL ? rule->flags : 0, rule != NULL ? DELAY_OF(rule->flags) : 0, &cmd->replied_at,
 		&cmd->replied_us);
@@ -370,11 +445,20 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	if (!banner_done(c))
 		c->early_bytes += (size_t)n;
 	evbuffer_add(c->in, buf, (size_t)n);
-	while ((eol = evbuffer_search_eol(c->in, NULL, NULL, EVBUFFER_EOL_LF)).pos != -1) {
-		size_t rawlen = (size_t)eol.pos + 1;
-		char *raw = malloc(rawlen + 1);
+	for (;;) {
+		size_t rawlen;
+		char *raw;
 		bool open;
 
+		if (c->bdat != NULL) {
+			if (!bdat_take(c))
+				return;
+			continue;
+		}
+		if ((eol = evbuffer_search_eol(c->in, NULL, NULL, EVBUFFER_EOL_LF)).pos == -1)
+			return;
+		rawlen = (size_t)eol.pos + 1;
+		raw = malloc(rawlen + 1);
 		assert_non_null(raw);
 		evbuffer_remove(c->in, raw, rawlen);
 		raw[rawlen] = '\0';
@@ -1500,6 +1584,288 @@ test_data_pipelined(void **state)
 	assert_true(c->cmds[4].chunk > c->msg_reply_at);
 }
 
+/* ============================================= 5b. BDAT (RFC 3030) */
+
+#define EHLO_CHUNKING "250-probe.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 CHUNKING\r\n"
+
+/* "BDAT <n> LAST" with n the size MAIL declared, and the message as it is. */
+static size_t
+check_bdat(const smtpprobe_result *r, const struct sconn *c, unsigned mail, unsigned bdat)
+{
+	static const char msg_end[] =
+		"\r\n.leading dot\r\nsecond line\r\n..two dots\r\n.\r\nlast\r\n";
+	size_t n = size_param(c->cmds[mail].line), rl = evbuffer_get_length(c->raw);
+	const char *raw = (const char *)evbuffer_pullup(c->raw, -1);
+	char want[64];
+
+	snprintf(want, sizeof(want), "BDAT %zu LAST", n);
+	assert_string_equal(c->cmds[bdat].line, want);
+	assert_true(smtpprobe_result_chunking(r));
+	/* Not stuffed, no final dot: exactly the n octets counted. */
+	assert_int_equal(rl, n);
+	assert_true(rl > sizeof(msg_end));
+	assert_memory_equal(raw + rl - (sizeof(msg_end) - 1), msg_end, sizeof(msg_end) - 1);
+	assert_non_null(MEMSTR(raw, rl, "\r\nSubject: probe subject\r\n"));
+	for (size_t i = 0; i < rl; i++)
+		if (raw[i] == '\n')
+			assert_true(i > 0 && raw[i - 1] == '\r');
+	return n;
+}
+
+/*
+ * With CHUNKING and PIPELINING: MAIL, RCPT and BDAT <n> LAST with the
+ * message leave in one write (the server holds the MAIL and RCPT replies
+ * until the chunk is read: the probe could not finish otherwise), and QUIT
+ * only after BDAT's reply, which carries the queue id.
+ */
+static void
+test_bdat_pipelined(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
+		{ "RCPT", "250 2.1.5 Ok\r\n", R_HOLD },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = {
+		.banner = STD_BANNER, .rules = rules,
+		.data_reply = "250 2.0.0 Ok: 250 bytes queued as BDAT42\r\n",
+	};
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	add_message(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	assert_string_equal(smtpprobe_result_queue_id(r), "BDAT42");
+	c = first_conn(f->srv);
+	assert_int_equal(c->ncmds, 5);
+	assert_string_equal(c->cmds[2].line, "RCPT TO:<rcpt@example.org>");
+	assert_string_equal(c->cmds[4].line, "QUIT");
+	check_bdat(r, c, 1, 3);
+	assert_true(c->msg_done);
+	/* One read: MAIL, RCPT, BDAT and its chunk, before any reply. */
+	assert_true(c->cmds[1].chunk > c->cmds[0].replied_at);
+	assert_int_equal(c->cmds[3].chunk, c->cmds[1].chunk);
+	assert_int_equal(c->msg_first_chunk, c->cmds[1].chunk);
+	print_message("# MAIL, RCPT and BDAT arrived %lld us apart\n",
+		(long long)(c->cmds[3].at_us - c->cmds[1].at_us));
+	/* QUIT only after the reply to the end of the message. */
+	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
+		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 250 },
+		{ D, c->cmds[3].line, 250 }, { Q, "QUIT", 221 });
+	for (size_t i = 2; i <= 4; i++)
+		assert_true(smtpprobe_exchange_pipelined(r, i));
+	assert_false(smtpprobe_exchange_pipelined(r, 5));
+	assert_true(smtpprobe_stage_pipelined(r, SMTPPROBE_STAGE_DATA));
+	assert_int_equal(smtpprobe_stage_start_usec(r, D), smtpprobe_stage_start_usec(r, M));
+	assert_true(smtpprobe_stage_usec(r, D) >= smtpprobe_stage_usec(r, RC));
+	assert_int_equal(smtpprobe_stage_code(r, D), 250);
+}
+
+/*
+ * The one recipient refused: with no recipient the server refuses BDAT
+ * too (RFC 3030 with RFC 5321 3.3: 554 or 503), reads and drops the chunk,
+ * and nothing is delivered. The verdict is the RCPT's, not BDAT's.
+ */
+static void
+bdat_rcpt_refused(struct fx *f, const char *bdat_reply, int code)
+{
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "550 5.1.1 <rcpt@example.org>: Recipient address rejected: User unknown\r\n", 0 },
+		{ "BDAT", bdat_reply, 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	add_message(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_RCPT);
+	assert_int_equal(smtpprobe_result_decider(r), 3);
+	assert_int_equal(smtpprobe_exchange_code(r, 3), 550);
+	assert_string_equal(smtpprobe_exchange_enhanced(r, 3), "5.1.1");
+	c = first_conn(f->srv);
+	check_bdat(r, c, 1, 3);
+	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
+		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 550 },
+		{ D, c->cmds[3].line, code }, { Q, "QUIT", 221 });
+	assert_int_equal(smtpprobe_stage_code(r, D), code);
+	assert_string_equal(smtpprobe_result_queue_id(r), "");
+	/* The chunk was read and dropped; QUIT came after BDAT's refusal. */
+	assert_false(c->msg_done);
+	assert_int_equal(evbuffer_get_length(c->msg), 0);
+	assert_int_equal(c->ncmds, 5);
+	assert_string_equal(c->cmds[4].line, "QUIT");
+	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+}
+
+static void
+test_bdat_rcpt_refused_554(void **state)
+{
+	bdat_rcpt_refused(*state, "554 5.5.1 Error: no valid recipients\r\n", 554);
+}
+
+static void
+test_bdat_rcpt_refused_503(void **state)
+{
+	bdat_rcpt_refused(*state, "503 5.5.1 Error: need RCPT command\r\n", 503);
+}
+
+/* --no-pipelining with CHUNKING: BDAT all the same, one command at a time. */
+static void
+test_bdat_no_pipelining(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	add_message(f);
+	assert_int_equal(smtpprobe_opts_set_pipelining(f->opts, false), 0);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	assert_string_equal(smtpprobe_result_queue_id(r), "ABC123");
+	c = first_conn(f->srv);
+	assert_int_equal(c->ncmds, 5);
+	check_bdat(r, c, 1, 3);
+	check_lockstep(c);
+	assert_true(c->msg_first_chunk > c->cmds[2].replied_at);
+	for (size_t i = 0; i < smtpprobe_exchange_count(r); i++)
+		assert_false(smtpprobe_exchange_pipelined(r, i));
+}
+
+static void
+two_recipients(struct fx *f)
+{
+	add_message(f);
+	assert_int_equal(smtpprobe_opts_add_rcpt(f->opts, "b@example.org"), 0);
+}
+
+/*
+ * Two recipients: BDAT LAST would deliver to the first should the second
+ * be refused, so it waits for both RCPT replies (MAIL and the RCPTs still
+ * one group), then leaves alone.
+ */
+static void
+test_bdat_two_rcpts(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	two_recipients(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	c = first_conn(f->srv);
+	assert_int_equal(c->ncmds, 6);
+	check_bdat(r, c, 1, 4);
+	assert_int_equal(c->cmds[3].chunk, c->cmds[1].chunk);
+	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+	assert_true(c->cmds[5].chunk > c->cmds[4].replied_at);
+	assert_true(smtpprobe_exchange_pipelined(r, 4));
+	assert_false(smtpprobe_exchange_pipelined(r, 5));
+}
+
+/* The second of two recipients refused: no BDAT at all, nothing delivered. */
+static void
+test_bdat_two_rcpts_one_refused(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "RCPT TO:<b@", "550 5.1.1 User unknown\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	two_recipients(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_RCPT);
+	assert_int_equal(smtpprobe_result_decider(r), 4);
+	assert_false(smtpprobe_result_chunking(r));
+	assert_false(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_DATA));
+	c = first_conn(f->srv);
+	CHECK_CMDS(c, "EHLO client.probe.test", c->cmds[1].line, "RCPT TO:<rcpt@example.org>",
+		"RCPT TO:<b@example.org>", "QUIT");
+	assert_int_equal(evbuffer_get_length(c->raw), 0);
+	assert_false(c->msg_done);
+}
+
+/*
+ * LMTP with BDAT: after BDAT LAST one answer per accepted recipient, as
+ * after the dot (RFC 2033 4.2), each judged and named by its recipient.
+ */
+static void
+test_bdat_lmtp(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "LHLO", "250-lmtp.test\r\n250-PIPELINING\r\n250-SIZE\r\n250 CHUNKING\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = {
+		.banner = "220 lmtp.test LMTP\r\n", .rules = rules,
+		.data_reply = "250 2.0.0 <rcpt@example.org> Saved\r\n"
+			"452 4.2.2 <b@example.org> Mailbox full\r\n",
+	};
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	two_recipients(f);
+	assert_int_equal(smtpprobe_opts_set_lmtp(f->opts, true), 0);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_DATA);
+	c = first_conn(f->srv);
+	check_bdat(r, c, 1, 4);
+	CHECK_EX(r, { B, "", 220 }, { E, "LHLO client.probe.test", 250 },
+		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 250 },
+		{ RC, "RCPT TO:<b@example.org>", 250 },
+		{ D, "delivery to <rcpt@example.org>", 250 }, { D, "delivery to <b@example.org>", 452 },
+		{ Q, "QUIT", 221 });
+	assert_int_equal(smtpprobe_result_decider(r), 6);
+	assert_int_equal(smtpprobe_stage_code(r, D), 452);
+	/* Both answers read before QUIT. */
+	assert_int_equal(c->ncmds, 6);
+	assert_true(c->cmds[5].chunk > c->cmds[4].replied_at);
+}
+
 /* ============================================= 6. faults */
 
 static void
@@ -2405,6 +2771,13 @@ main(void)
 		T(test_expect_rcpt_5_gets_250),
 		T(test_data_message),
 		T(test_data_pipelined),
+		T(test_bdat_pipelined),
+		T(test_bdat_rcpt_refused_554),
+		T(test_bdat_rcpt_refused_503),
+		T(test_bdat_no_pipelining),
+		T(test_bdat_two_rcpts),
+		T(test_bdat_two_rcpts_one_refused),
+		T(test_bdat_lmtp),
 		T(test_banner_421),
 		T(test_closed_after_banner),
 		T(test_closed_on_mail),
