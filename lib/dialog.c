@@ -8,8 +8,9 @@
  * RSET, QUIT) with two cursors: steps sent and steps judged. Without
  * PIPELINING a step is sent only when every earlier one is judged; with it,
  * steps are sent in RFC 2920 groups, and each reply is still judged on its
- * own, in order. The first failure decides; after it the dialog winds down
- * to QUIT.
+ * own, in order. With CHUNKING (RFC 3030) the message goes as BDAT <n> LAST
+ * instead of DATA, 354 and the dot, in the group of MAIL and RCPT. The
+ * first failure decides; after it the dialog winds down to QUIT.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -53,14 +54,18 @@ _Static_assert(sizeof(dstate_names) / sizeof(dstate_names[0]) == D_COUNT,
 	"a name for every state");
 
 /*
- * K_DELIVERY sends nothing: it stands for one more LMTP answer to the end
- * of the message (RFC 2033 4.2), one per accepted recipient after the first.
+ * K_BDAT is BDAT <n> LAST with the message, answered once (RFC 3030), in
+ * place of K_DATA and K_MESSAGE. K_DELIVERY sends nothing: it stands for
+ * one more LMTP answer to the end of the message (RFC 2033 4.2), one per
+ * accepted recipient after the first.
  */
-enum kind { K_COMMAND, K_MAIL, K_RCPT, K_DATA, K_MESSAGE, K_DELIVERY, K_RSET, K_QUIT, K_COUNT };
+enum kind {
+	K_COMMAND, K_MAIL, K_RCPT, K_DATA, K_MESSAGE, K_BDAT, K_DELIVERY, K_RSET, K_QUIT, K_COUNT
+};
 
 static const smtpprobe_stage kind_stage[] = {
 	SMTPPROBE_STAGE_COMMAND, SMTPPROBE_STAGE_MAIL, SMTPPROBE_STAGE_RCPT,
-	SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA,
+	SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA, SMTPPROBE_STAGE_DATA,
 	SMTPPROBE_STAGE_RSET, SMTPPROBE_STAGE_QUIT,
 };
 _Static_assert(sizeof(kind_stage) / sizeof(kind_stage[0]) == K_COUNT,
@@ -70,7 +75,6 @@ struct step {
 	enum kind kind;
 	unsigned idx;      /* which command or recipient */
 	int ex;            /* its exchange in the result */
-	int64_t sent_at;
 };
 
 struct sp_dialog {
@@ -89,7 +93,6 @@ struct sp_dialog {
 	size_t owed;           /* replies the server owes us for what we sent */
 	size_t owed_now;       /* of those, the ones that may be in this input */
 	int64_t connect_at;
-	int64_t last_reply;    /* when the last reply (or the connection) came */
 	struct step *steps;
 	size_t nsteps, maxsteps, sent, judged;
 	bool pipelining;
@@ -105,6 +108,8 @@ struct sp_dialog {
 	int auth_step, auth_ex;
 	char *message;
 	size_t msglen;
+	size_t msgsize;        /* what SIZE= and BDAT count (RFC 1870, RFC 3030) */
+	bool chunking;         /* the message goes as BDAT: CHUNKING advertised */
 	char helo[280];
 };
 
@@ -198,7 +203,7 @@ send_line(struct sp_dialog *d, smtpprobe_stage st, const char *fmt, ...)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if ((ex = sp_result_exchange(d->r, st, buf, (size_t)n)) == -1)
+	if ((ex = sp_result_exchange(d->r, st, buf, (size_t)n, now(d))) == -1)
 		return -1;
 	trace(d, SMTPPROBE_DIR_SENT, buf, (size_t)n);
 	memcpy(buf + n, "\r\n", 2);
@@ -208,20 +213,16 @@ send_line(struct sp_dialog *d, smtpprobe_stage st, const char *fmt, ...)
 	return ex;
 }
 
-/* Records a reply to exchange @p ex, timing the wait that ended now. */
+/*
+ * Records a reply to exchange @p ex, complete now. Its time runs from its
+ * command's write (SPEC 7), not from the reply before it: two replies that
+ * came in one packet are not a latency of a few microseconds.
+ */
 static void
-record(struct sp_dialog *d, int ex, int64_t since, const struct sp_reply_line *line)
+record(struct sp_dialog *d, int ex, const struct sp_reply_line *line)
 {
-	int64_t t = now(d);
-	int64_t start = since > d->last_reply ? since : d->last_reply;
-	smtpprobe_stage st = d->r->ex[ex].stage;
-
-	if (sp_result_reply(d->r, ex, line, &d->lines, t - start) == -1) {
+	if (sp_result_reply(d->r, ex, line, &d->lines, now(d)) == -1)
 		internal_error(d);
-		return;
-	}
-	sp_result_stage_time(d->r, st, start, t - start);
-	d->last_reply = t;
 }
 
 static int
@@ -253,9 +254,10 @@ add_step(struct sp_dialog *d, enum kind k, unsigned idx)
 
 /*
  * Steps that may be followed by more in the same RFC 2920 group. Not the
- * message: RFC 2920 would allow QUIT after it, but Haraka refuses a QUIT
- * that arrives with the final dot ("503 ... pipelined after end of DATA")
- * after it has queued the message, and a check must not cry wolf.
+ * message (after DATA or in BDAT): RFC 2920 would allow QUIT after it, but
+ * Haraka refuses a QUIT that arrives with the final dot ("503 ... pipelined
+ * after end of DATA") after it has queued the message, and a check must
+ * not cry wolf.
  */
 static bool
 groupable(enum kind k)
@@ -296,14 +298,17 @@ build_message(struct sp_dialog *d)
 		.date = time(NULL),
 		.msgid = msgid,
 		.helo = d->helo,
+		.bdat = d->chunking,
 	};
 
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 		rnd = (uint64_t)sp_now_usec() ^ ((uint64_t)getpid() << 32);
 	snprintf(msgid, sizeof(msgid), "<smtp-probe.%016llx@%s>",
 		(unsigned long long)rnd, d->helo);
-	d->message = sp_message_build(&mp, &d->msglen);
-	return d->message != NULL ? 0 : -1;
+	if ((d->message = sp_message_build(&mp, &d->msglen)) == NULL)
+		return -1;
+	d->msgsize = d->chunking ? d->msglen : sp_message_size(d->message, d->msglen);
+	return 0;
 }
 
 /*
@@ -314,16 +319,12 @@ static bool
 message_fits(struct sp_dialog *d)
 {
 	const struct sp_caps *c = &d->r->caps;
-	size_t size;
 
-	if (d->message == NULL || !(c->ext & SP_EXT_SIZE) || c->size == 0)
-		return true;
-	size = sp_message_size(d->message, d->msglen);
-	if (size <= c->size)
+	if (d->message == NULL || !(c->ext & SP_EXT_SIZE) || c->size == 0 || d->msgsize <= c->size)
 		return true;
 	sp_result_fail(d->r, SMTPPROBE_E_UNSUPPORTED, SMTPPROBE_STAGE_MAIL, -1,
 		"message of %zu bytes exceeds the server's SIZE limit of %llu bytes: not sent",
-		size, (unsigned long long)c->size);
+		d->msgsize, (unsigned long long)c->size);
 	return false;
 }
 
@@ -334,6 +335,7 @@ plan(struct sp_dialog *d)
 	smtpprobe_stage qa = o->quit_after;
 	bool transaction = transaction_wanted(o);
 
+	d->chunking = (d->r->caps.ext & SP_EXT_CHUNKING) != 0;
 	if (message_wanted(o) && build_message(d) == -1) {
 		internal_error(d);
 		return;
@@ -350,8 +352,12 @@ plan(struct sp_dialog *d)
 		for (size_t i = 0; i < o->rcpts.n; i++)
 			add_step(d, K_RCPT, (unsigned)i);
 		if (qa == SMTPPROBE_STAGE_COUNT && message_wanted(o)) {
-			add_step(d, K_DATA, 0);
-			add_step(d, K_MESSAGE, 0);
+			if (d->chunking) {
+				add_step(d, K_BDAT, 0);
+			} else {
+				add_step(d, K_DATA, 0);
+				add_step(d, K_MESSAGE, 0);
+			}
 			for (size_t i = 1; o->lmtp && i < o->rcpts.n; i++)
 				add_step(d, K_DELIVERY, (unsigned)i);
 		} else if (qa == SMTPPROBE_STAGE_COUNT) {
@@ -409,8 +415,7 @@ send_mail(struct sp_dialog *d)
 
 	/* SIZE= declares the message we will send; without one there is none. */
 	if (d->message != NULL && (d->r->caps.ext & SP_EXT_SIZE))
-		return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s> SIZE=%zu", from,
-			sp_message_size(d->message, d->msglen));
+		return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s> SIZE=%zu", from, d->msgsize);
 	return send_line(d, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<%s>", from);
 }
 
@@ -436,7 +441,7 @@ delivery_exchange(struct sp_dialog *d, unsigned idx)
 	char what[1100];
 
 	snprintf(what, sizeof(what), "delivery to <%s>", d->env.opts->rcpts.v[idx]);
-	return sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what));
+	return sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what), now(d));
 }
 
 /* Counted as SIZE= counts it, so the two numbers a user sees agree. */
@@ -446,9 +451,9 @@ send_message(struct sp_dialog *d)
 	char what[64];
 	int ex;
 
-	snprintf(what, sizeof(what), "message (%zu bytes)", sp_message_size(d->message, d->msglen));
+	snprintf(what, sizeof(what), "message (%zu bytes)", d->msgsize);
 	ex = d->env.opts->lmtp ? delivery_exchange(d, 0) :
-	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what));
+	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, what, strlen(what), now(d));
 	if (ex == -1)
 		return -1;
 	trace_message(d);
@@ -458,12 +463,37 @@ send_message(struct sp_dialog *d)
 	return ex;
 }
 
+/*
+ * BDAT <n> LAST and the message, unstuffed, in one write: n is its exact
+ * octet count, the SIZE= of MAIL. Its one reply ends the message; with
+ * LMTP it is the first recipient's answer, named as such (RFC 2033 4.2).
+ */
+static int
+send_bdat(struct sp_dialog *d)
+{
+	char cmd[64];
+	int n = snprintf(cmd, sizeof(cmd), "BDAT %zu LAST", d->msglen);
+	int ex = d->env.opts->lmtp ? delivery_exchange(d, 0) :
+	    sp_result_exchange(d->r, SMTPPROBE_STAGE_DATA, cmd, (size_t)n, now(d));
+
+	if (ex == -1)
+		return -1;
+	trace(d, SMTPPROBE_DIR_SENT, cmd, (size_t)n);
+	trace_message(d);
+	memcpy(cmd + n, "\r\n", 2);
+	if (sp_conn_write(d->conn, cmd, (size_t)n + 2) == -1 ||
+	    sp_conn_write(d->conn, d->message, d->msglen) == -1)
+		return -1;
+	d->owed++;
+	d->r->chunking = true;
+	return ex;
+}
+
 static int
 send_step(struct sp_dialog *d, struct step *s)
 {
 	const smtpprobe_opts *o = d->env.opts;
 
-	s->sent_at = now(d);
 	switch (s->kind) {
 	case K_COMMAND:
 		return s->ex = send_line(d, SMTPPROBE_STAGE_COMMAND, "%s", o->commands.v[s->idx]);
@@ -475,6 +505,8 @@ send_step(struct sp_dialog *d, struct step *s)
 		return s->ex = send_line(d, SMTPPROBE_STAGE_DATA, "DATA");
 	case K_MESSAGE:
 		return s->ex = send_message(d);
+	case K_BDAT:
+		return s->ex = send_bdat(d);
 	case K_DELIVERY:
 		if ((s->ex = delivery_exchange(d, s->idx)) != -1)
 			d->owed++;
@@ -489,25 +521,64 @@ send_step(struct sp_dialog *d, struct step *s)
 	}
 }
 
+/*
+ * Steps first..sent leave in one write (transport.h): they share its time,
+ * and when more than one command is among them, each is pipelined (the
+ * first included), its time overlapping the others'.
+ */
+static void
+stamp_write(struct sp_dialog *d, size_t first, int64_t t)
+{
+	size_t commands = 0;
+
+	for (size_t i = first; i < d->sent; i++)
+		commands += d->steps[i].kind != K_DELIVERY;
+	for (size_t i = first; i < d->sent; i++) {
+		struct sp_exchange *ex = &d->r->ex[d->steps[i].ex];
+
+		ex->sent = t;
+		ex->pipelined = commands > 1;
+	}
+}
+
+/*
+ * May @p s leave with the unanswered steps before it (RFC 2920)? After MAIL,
+ * RCPT or RSET, an extra command never. BDAT LAST delivers to every
+ * recipient accepted so far: it joins the group only behind one RCPT, whose
+ * refusal leaves the server none, so that BDAT is refused (RFC 3030) and
+ * nothing delivered; behind several it waits until each was accepted.
+ */
+static bool
+joins_group(const struct sp_dialog *d, const struct step *s)
+{
+	enum kind prev = d->steps[d->sent - 1].kind;
+
+	if (s->kind == K_DELIVERY)
+		return true;
+	if (!d->pipelining || !groupable(prev) || s->kind == K_COMMAND)
+		return false;
+	return s->kind != K_BDAT || d->env.opts->rcpts.n == 1;
+}
+
 /* Sends what may be sent now: one step, or a whole group with PIPELINING. */
 static void
 flush(struct sp_dialog *d)
 {
+	size_t first = d->sent;
+	int64_t t = now(d);
+
 	while (d->state == D_SCRIPT && d->sent < d->nsteps) {
 		struct step *s = &d->steps[d->sent];
 
-		if (d->sent > d->judged && s->kind != K_DELIVERY) {
-			enum kind prev = d->steps[d->sent - 1].kind;
-
-			if (!d->pipelining || !groupable(prev) || s->kind == K_COMMAND)
-				break;
-		}
+		if (d->sent > d->judged && !joins_group(d, s))
+			break;
 		if (send_step(d, s) == -1) {
 			internal_error(d);
 			return;
 		}
 		d->sent++;
 	}
+	stamp_write(d, first, t);
 }
 
 static void
@@ -570,6 +641,7 @@ judge_step(struct sp_dialog *d, const struct step *s, const struct sp_reply_line
 		judge_data(d, line, s->ex);
 		return;
 	case K_MESSAGE:
+	case K_BDAT:
 	case K_DELIVERY:
 		judge_message(d, line, s->ex);
 		return;
@@ -645,7 +717,7 @@ script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 		return;
 	}
 	s = &d->steps[d->judged++];
-	record(d, s->ex, s->sent_at, line);
+	record(d, s->ex, line);
 	if (d->state != D_SCRIPT)
 		return;
 	if (!fits(s->kind, line->code)) {
@@ -698,8 +770,7 @@ on_tls_up(void *arg)
 	int64_t t = now(d);
 	bool implicit = d->env.opts->tls == SMTPPROBE_TLS_IMPLICIT;
 
-	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, t - d->tls_start);
-	d->last_reply = t;
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, t);
 	d->tls_up = true;
 	if (d->tls->facts(d->ssl, d->r) == -1) {
 		internal_error(d);
@@ -739,7 +810,7 @@ tls_failed(struct sp_dialog *d, int err)
 	const char *cert = d->ssl != NULL ? d->tls->verify_error(d->ssl) : NULL;
 
 	if (!d->tls_up)
-		sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d) - d->tls_start);
+		sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d));
 	if (e->queue[0] != '\0')
 		sp_result_note(d->r, "OpenSSL error queue: %s", e->queue);
 	if (cert != NULL && e->verify) {
@@ -758,7 +829,7 @@ tls_failed(struct sp_dialog *d, int err)
 static void
 starttls_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
-	record(d, d->greet_ex, 0, line);
+	record(d, d->greet_ex, line);
 	if (line->code / 100 == 2) {
 		start_tls(d);
 		return;
@@ -790,7 +861,7 @@ send_secret(struct sp_dialog *d, const char *prefix, char *secret, const char *s
 	memcpy(buf + plen, secret, slen);
 	memcpy(buf + plen + slen, "\r\n", 2);
 	snprintf(cmd, sizeof(cmd), "AUTH %s", mech_names[d->env.opts->auth]);
-	ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_AUTH, cmd, strlen(cmd));
+	ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_AUTH, cmd, strlen(cmd), now(d));
 	if (ex != -1)
 		trace(d, SMTPPROBE_DIR_SENT, shown, strlen(shown));
 	rc = ex != -1 ? sp_conn_write(d->conn, buf, plen + slen + 2) : -1;
@@ -845,7 +916,7 @@ auth_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
 	char *resp;
 
-	record(d, d->auth_ex, 0, line);
+	record(d, d->auth_ex, line);
 	if (line->code == 235) {
 		d->authed = true;
 		after_greeting(d);
@@ -914,13 +985,14 @@ take_banner_name(struct sp_dialog *d, const struct sp_exchange *ex)
 static void
 banner_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
-	int ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_BANNER, "", 0);
+	/* The server speaks first: the banner is timed from the connection. */
+	int ex = sp_result_exchange(d->r, SMTPPROBE_STAGE_BANNER, "", 0, d->connect_at);
 
 	if (ex == -1) {
 		internal_error(d);
 		return;
 	}
-	record(d, ex, d->connect_at, line);
+	record(d, ex, line);
 	if (d->state == D_DONE)
 		return;
 	take_banner_name(d, &d->r->ex[ex]);
@@ -937,13 +1009,14 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 {
 	bool ehlo = d->state == D_GREET;
 
-	record(d, d->greet_ex, 0, line);
+	record(d, d->greet_ex, line);
 	/* RFC 5321 4.3.2: EHLO and HELO succeed with 250 alone. */
 	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code == 250) {
 		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
 		if (!d->tls_up)
 			d->r->starttls_offered = (d->r->caps.ext & SP_EXT_STARTTLS) != 0;
-		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0;
+		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0 &&
+		    !d->env.opts->no_pipelining;
 		after_greeting(d);
 		return;
 	}
@@ -1150,8 +1223,8 @@ on_connected(void *arg)
 	struct sp_dialog *d = arg;
 	int64_t t = now(d);
 
-	sp_result_stage_time(d->r, SMTPPROBE_STAGE_CONNECT, d->connect_at, t - d->connect_at);
-	d->connect_at = d->last_reply = t;
+	sp_result_stage_time(d->r, SMTPPROBE_STAGE_CONNECT, d->connect_at, t);
+	d->connect_at = t;
 	tracef(d, "connected to %s port %u", d->r->addr, d->r->port);
 	choose_helo(d);
 	if (d->env.opts->proxy != 0) {
@@ -1188,7 +1261,7 @@ on_failed(void *arg, int err)
 		return;
 	}
 	if (d->state == D_CONNECT) {
-		sp_result_stage_time(d->r, st, d->connect_at, now(d) - d->connect_at);
+		sp_result_stage_time(d->r, st, d->connect_at, now(d));
 		sp_result_fail(d->r, SMTPPROBE_E_CONNECT, st, -1, "connect failed: %s", strerror(err));
 	} else if (err == 0) {
 		sp_result_fail(d->r, SMTPPROBE_E_CLOSED, st, -1,
@@ -1290,6 +1363,21 @@ sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len)
 	return 0;
 }
 
+/*
+ * Since when the dialog has waited: for the connection, the handshake, the
+ * banner (timed from the connection), or the oldest command without a reply.
+ */
+static int64_t
+waiting_since(const struct sp_dialog *d)
+{
+	if (d->state == D_TLS)
+		return d->tls_start;
+	for (size_t i = 0; d->state != D_CONNECT && i < d->r->nex; i++)
+		if (d->r->ex[i].code == 0)
+			return d->r->ex[i].sent;
+	return d->connect_at;
+}
+
 void
 sp_dialog_abort(struct sp_dialog *d, smtpprobe_status status)
 {
@@ -1299,12 +1387,7 @@ sp_dialog_abort(struct sp_dialog *d, smtpprobe_status status)
 	if (d->state == D_DONE)
 		return;
 	/* The stage that was waiting gets the time it waited. */
-	if (d->state == D_CONNECT)
-		sp_result_stage_time(d->r, st, d->connect_at, t - d->connect_at);
-	else if (d->state == D_TLS)
-		sp_result_stage_time(d->r, st, d->tls_start, t - d->tls_start);
-	else
-		sp_result_stage_time(d->r, st, d->last_reply, t - d->last_reply);
+	sp_result_stage_time(d->r, st, waiting_since(d), t);
 	if (status == SMTPPROBE_E_TIMEOUT)
 		sp_result_fail(d->r, status, st, -1, "%s timeout after %.3fs",
 			smtpprobe_stage_name(st), d->env.opts->timeout_ms / 1000.0);

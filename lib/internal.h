@@ -42,6 +42,7 @@ struct smtpprobe_opts {
 	smtpprobe_family family;
 	char *helo;
 	bool lmtp;
+	bool no_pipelining;  /* one command at a time even with PIPELINING */
 	char *from;          /* NULL: no MAIL unless recipients are given */
 	struct sp_strv rcpts;
 	char *notify;
@@ -91,12 +92,20 @@ struct sp_exchange {
 	char enhanced[SP_ENHANCED_MAX];
 	char *text;          /* every line's text, joined */
 	struct sp_strv lines; /* the reply's raw lines, as received */
-	int64_t usec;
+	int64_t sent;        /* when the command was handed to the socket */
+	int64_t usec;        /* from then to its reply */
+	bool pipelined;      /* it left in one write with other commands (RFC 2920) */
 };
 
+/*
+ * A stage's time is the time during which one of its commands waited for
+ * its reply: the union of its exchanges' [sent, reply] intervals, which
+ * end in order (replies come in order), so [start, end] and usec suffice.
+ */
 struct sp_stage_rec {
 	bool ran;
-	int64_t start, usec;
+	bool pipelined;      /* one of its commands was pipelined */
+	int64_t start, end, usec;
 	int code;            /* worst reply code seen */
 };
 
@@ -125,6 +134,7 @@ struct smtpprobe_result {
 	struct sp_caps caps;
 	const char *greeting;
 	char queue_id[SP_QUEUE_ID_MAX];
+	bool chunking;       /* the message went as BDAT (RFC 3030), not DATA */
 	char notes[SP_NOTES_MAX];
 	struct sp_tls_facts *tls; /* NULL until a handshake completed */
 	int mx_pref;         /* -1: not reached through an MX record */
@@ -138,16 +148,26 @@ struct smtpprobe_result {
 
 struct smtpprobe_result *sp_result_new(const char *host, unsigned port);
 void sp_result_free(struct smtpprobe_result *r);
-/* Appends an exchange for a command as sent; @return its index or -1 (ENOMEM). */
-int sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, size_t len);
 /*
- * Records the reply that closes exchange @p i: @p line is its last line,
- * @p lines all its raw lines, taken over (left empty). @return 0 or -1 (ENOMEM).
+ * Appends an exchange for a command as sent at @p sent (usec since the probe
+ * started); @return its index or -1 (ENOMEM).
+ */
+int sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, size_t len,
+	int64_t sent);
+/*
+ * Records the reply that closes exchange @p i, complete at @p at: @p line is
+ * its last line, @p lines all its raw lines, taken over (left empty). The
+ * exchange and its stage are timed from the exchange's sent time.
+ * @return 0 or -1 (ENOMEM).
  */
 int sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line,
-	struct sp_strv *lines, int64_t usec);
-/* Marks a stage as started at @p now (once) and adds @p usec to it. */
-void sp_result_stage_time(struct smtpprobe_result *r, smtpprobe_stage st, int64_t now, int64_t usec);
+	struct sp_strv *lines, int64_t at);
+/*
+ * Counts [@p from, @p to] to a stage, started at the first @p from. Intervals
+ * come in the order they end; a part already counted (a pipelined command
+ * that waited together with the one before it) is not counted again.
+ */
+void sp_result_stage_time(struct smtpprobe_result *r, smtpprobe_stage st, int64_t from, int64_t to);
 /* The first failure decides; later ones are ignored. */
 void sp_result_fail(struct smtpprobe_result *r, smtpprobe_status status,
 	smtpprobe_stage st, int decider, const char *fmt, ...)

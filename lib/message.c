@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * message.c - the test message sent after DATA's 354.
+ * message.c - the test message sent after DATA's 354 or BDAT.
  *
- * Everything that reaches the wire here has CRLF line ends and is
- * dot-stuffed, whatever the caller gave: a lone "." in a body must not end
- * the message early, and a bare LF must not reach a server that refuses it.
+ * Everything that reaches the wire here has CRLF line ends, whatever the
+ * caller gave: a bare LF must not reach a server that refuses it. After
+ * DATA it is dot-stuffed too, since a lone "." in a body must not end the
+ * message early; after BDAT it goes as it is, since the server counts the
+ * chunk's octets and a stuffed dot would stay in the message.
  * The date is formatted by hand so the locale cannot change a byte.
  */
 #ifdef HAVE_CONFIG_H
@@ -129,15 +131,16 @@ line_end(const char *in, size_t i, size_t n, size_t *eol)
 	return n;
 }
 
+/* CRLF-normalises @p in into @p o; dot-stuffs it when @p stuff. */
 static void
-stuff_into(struct out *o, const char *in, size_t n)
+stuff_into(struct out *o, const char *in, size_t n, bool stuff)
 {
 	size_t i = 0, end, eol;
 
 	while (i < n) {
 		end = line_end(in, i, n, &eol);
 		/* RFC 5321 4.5.2: a line that starts with "." gets one more. */
-		if (in[i] == '.')
+		if (stuff && in[i] == '.')
 			out_add(o, ".", 1);
 		out_add(o, in + i, end - i);
 		out_add(o, "\r\n", 2);
@@ -153,7 +156,7 @@ sp_message_stuff(const char *in, size_t inlen, size_t *outlen)
 	/* The worst case, every byte a "." line, is twice the input. */
 	if (inlen < SIZE_MAX / 4)
 		out_reserve(&o, inlen * 2 + 3);
-	stuff_into(&o, in, inlen);
+	stuff_into(&o, in, inlen, true);
 	return out_finish(&o, outlen);
 }
 
@@ -324,7 +327,7 @@ add_user_headers(struct out *o, const struct sp_message_params *mp)
 		h = mp->headers[i];
 		if (h == NULL || *h == '\0')
 			continue;
-		if (*h == '.')
+		if (*h == '.' && !mp->bdat)
 			out_str(o, ".");
 		out_clean(o, h);
 		out_str(o, "\r\n");
@@ -335,7 +338,7 @@ static void
 add_body(struct out *o, const struct sp_message_params *mp)
 {
 	if (mp->body != NULL) {
-		stuff_into(o, mp->body, mp->bodylen);
+		stuff_into(o, mp->body, mp->bodylen, !mp->bdat);
 		return;
 	}
 	out_str(o, "This is a test message sent by smtp-probe");
@@ -348,7 +351,7 @@ add_body(struct out *o, const struct sp_message_params *mp)
 
 /*
  * The blank line after the headers, or the body's last CRLF, is the first
- * half of the "\r\n.\r\n" that ends the data.
+ * half of the "\r\n.\r\n" that ends the data (DATA only: BDAT's count ends it).
  */
 char *
 sp_message_build(const struct sp_message_params *mp, size_t *len)
@@ -359,7 +362,8 @@ sp_message_build(const struct sp_message_params *mp, size_t *len)
 	add_user_headers(&o, mp);
 	out_str(&o, "\r\n");
 	add_body(&o, mp);
-	out_str(&o, ".\r\n");
+	if (!mp->bdat)
+		out_str(&o, ".\r\n");
 	return out_finish(&o, len);
 }
 

@@ -7,6 +7,7 @@
 #ifndef SP_MESSAGE_H
 #define SP_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -22,11 +23,15 @@ struct sp_message_params {
 	time_t date;                /* for the Date: header, formatted in UTC */
 	const char *msgid;          /* whole Message-ID value, "<...@...>" */
 	const char *helo;           /* our name, for the default body */
+	bool bdat;                  /* for BDAT (RFC 3030), not DATA: see below */
 };
 
 /*
  * Builds the message as sent after DATA's 354: CRLF line ends, dot-stuffed,
- * ending with "\r\n.\r\n". A header given by the user replaces the default of
+ * ending with "\r\n.\r\n". With mp->bdat, as sent after "BDAT <n> LAST":
+ * CRLF line ends, nothing stuffed and no final "." line, so that its
+ * length is the n of BDAT and the SIZE= of MAIL (RFC 3030 2: the chunk is
+ * counted, not scanned). A header given by the user replaces the default of
  * the same name (case-insensitive). Returns a malloc'd buffer and its length
  * in *len, or NULL when out of memory.
  */
@@ -40,7 +45,8 @@ char *sp_message_stuff(const char *in, size_t inlen, size_t *outlen);
 
 /*
  * The size RFC 1870 asks for in MAIL ... SIZE=: the message as built by
- * sp_message_build() less the dots added by stuffing and the final ".\r\n".
+ * sp_message_build() for DATA less the dots added by stuffing and the final
+ * ".\r\n" (built for BDAT, the size is its length).
  */
 size_t sp_message_size(const char *msg, size_t len);
 

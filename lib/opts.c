@@ -294,6 +294,13 @@ smtpprobe_opts_set_lmtp(smtpprobe_opts *o, bool lmtp)
 	return 0;
 }
 
+int
+smtpprobe_opts_set_pipelining(smtpprobe_opts *o, bool pipelining)
+{
+	o->no_pipelining = !pipelining;
+	return 0;
+}
+
 /* Addresses go inside <...>: angle brackets and blanks would break out. */
 static bool
 addr_ok(const char *a)

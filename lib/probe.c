@@ -252,7 +252,7 @@ target_reset(struct target *t)
 	t->result = r;
 	r->mx_pref = t->pref;
 	if (t->dns_usec >= 0)
-		sp_result_stage_time(r, SMTPPROBE_STAGE_DNS, t->dns_start, t->dns_usec);
+		sp_result_stage_time(r, SMTPPROBE_STAGE_DNS, t->dns_start, t->dns_start + t->dns_usec);
 	if (t->notes != NULL)
 		sp_result_note(r, "%s", t->notes);
 	return 0;

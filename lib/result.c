@@ -110,7 +110,8 @@ sp_result_free(struct smtpprobe_result *r)
 }
 
 int
-sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, size_t len)
+sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, size_t len,
+	int64_t sent)
 {
 	struct sp_exchange *ex;
 
@@ -125,6 +126,7 @@ sp_result_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *c
 	ex = &r->ex[r->nex];
 	memset(ex, 0, sizeof(*ex));
 	ex->stage = st;
+	ex->sent = sent;
 	if ((ex->command = strndup(cmd, len)) == NULL)
 		return -1;
 	return (int)r->nex++;
@@ -140,14 +142,16 @@ code_rank(int code)
 
 int
 sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *line,
-	struct sp_strv *lines, int64_t usec)
+	struct sp_strv *lines, int64_t at)
 {
 	struct sp_exchange *ex = &r->ex[i];
 	struct sp_stage_rec *s = &r->stages[ex->stage];
 	char text[SP_TEXT_MAX];
 
 	ex->code = line->code;
-	ex->usec = usec;
+	ex->usec = at - ex->sent;
+	sp_result_stage_time(r, ex->stage, ex->sent, at);
+	s->pipelined = s->pipelined || ex->pipelined;
 	memcpy(ex->enhanced, line->enhanced, sizeof(ex->enhanced));
 	sp_strv_free(&ex->lines);
 	ex->lines = *lines;
@@ -164,15 +168,20 @@ sp_result_reply(struct smtpprobe_result *r, int i, const struct sp_reply_line *l
 }
 
 void
-sp_result_stage_time(struct smtpprobe_result *r, smtpprobe_stage st, int64_t now, int64_t usec)
+sp_result_stage_time(struct smtpprobe_result *r, smtpprobe_stage st, int64_t from, int64_t to)
 {
 	struct sp_stage_rec *s = &r->stages[st];
 
 	if (!s->ran) {
 		s->ran = true;
-		s->start = now;
+		s->start = s->end = from;
 	}
-	s->usec += usec;
+	if (from < s->end)
+		from = s->end;
+	if (to > from) {
+		s->usec += to - from;
+		s->end = to;
+	}
 }
 
 void
@@ -226,6 +235,7 @@ int smtpprobe_result_decider(const smtpprobe_result *r) { return r->decider; }
 int smtpprobe_result_errno(const smtpprobe_result *r) { return r->local_errno; }
 bool smtpprobe_result_starttls_offered(const smtpprobe_result *r) { return r->starttls_offered; }
 const char *smtpprobe_result_queue_id(const smtpprobe_result *r) { return r->queue_id; }
+bool smtpprobe_result_chunking(const smtpprobe_result *r) { return r->chunking; }
 const char *smtpprobe_result_greeting(const smtpprobe_result *r) { return r->greeting; }
 const char *smtpprobe_result_notes(const smtpprobe_result *r) { return r->notes; }
 const char *smtpprobe_result_caps(const smtpprobe_result *r) { return r->caps.text; }
@@ -264,6 +274,12 @@ int64_t
 smtpprobe_stage_usec(const smtpprobe_result *r, smtpprobe_stage s)
 {
 	return smtpprobe_stage_ran(r, s) ? r->stages[s].usec : 0;
+}
+
+bool
+smtpprobe_stage_pipelined(const smtpprobe_result *r, smtpprobe_stage s)
+{
+	return smtpprobe_stage_ran(r, s) && r->stages[s].pipelined;
 }
 
 int
@@ -320,6 +336,12 @@ int64_t
 smtpprobe_exchange_usec(const smtpprobe_result *r, size_t i)
 {
 	return i < r->nex ? r->ex[i].usec : 0;
+}
+
+bool
+smtpprobe_exchange_pipelined(const smtpprobe_result *r, size_t i)
+{
+	return i < r->nex && r->ex[i].pipelined;
 }
 
 /* TLS facts: "" and 0 until a handshake completed. */

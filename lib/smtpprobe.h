@@ -152,6 +152,15 @@ SMTPPROBE_API int smtpprobe_opts_set_family(smtpprobe_opts *opts, smtpprobe_fami
 SMTPPROBE_API int smtpprobe_opts_set_helo_name(smtpprobe_opts *opts, const char *name);
 /** LHLO instead of EHLO (RFC 2033). */
 SMTPPROBE_API int smtpprobe_opts_set_lmtp(smtpprobe_opts *opts, bool lmtp);
+/**
+ * @param pipelining true (the default): when the server advertises
+ * PIPELINING, send MAIL, RCPT and what follows in RFC 2920 groups, the
+ * fewest round trips, their stage times overlapping; false: one command at
+ * a time even then, so each stage's time is its own round trip (the
+ * server's latency for that command alone). BDAT is still used with
+ * CHUNKING. @return 0.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_pipelining(smtpprobe_opts *opts, bool pipelining);
 /** MAIL FROM address, without angle brackets ("" for the null sender). */
 SMTPPROBE_API int smtpprobe_opts_set_from(smtpprobe_opts *opts, const char *addr);
 /** Adds a RCPT TO address, without angle brackets. */
@@ -160,7 +169,12 @@ SMTPPROBE_API int smtpprobe_opts_add_rcpt(smtpprobe_opts *opts, const char *addr
 SMTPPROBE_API int smtpprobe_opts_set_notify(smtpprobe_opts *opts, const char *notify);
 /** Adds an extra command sent after EHLO (and AUTH), before MAIL. */
 SMTPPROBE_API int smtpprobe_opts_add_command(smtpprobe_opts *opts, const char *command);
-/** Send a test message after the recipients. */
+/**
+ * Send a test message after the recipients: with DATA, dot-stuffed, or
+ * when the server advertises CHUNKING as "BDAT <n> LAST" with the message
+ * as it is (RFC 3030), in the PIPELINING group of MAIL and RCPT when there
+ * is one recipient (behind several, after each was accepted).
+ */
 SMTPPROBE_API int smtpprobe_opts_set_data(smtpprobe_opts *opts, bool data);
 SMTPPROBE_API int smtpprobe_opts_set_subject(smtpprobe_opts *opts, const char *subject);
 /** Adds a header line "Name: value" to the test message. */
@@ -326,8 +340,19 @@ SMTPPROBE_API int64_t smtpprobe_result_usec(const smtpprobe_result *r);
 SMTPPROBE_API bool smtpprobe_stage_ran(const smtpprobe_result *r, smtpprobe_stage s);
 /** @return when the stage started, microseconds after the probe started. */
 SMTPPROBE_API int64_t smtpprobe_stage_start_usec(const smtpprobe_result *r, smtpprobe_stage s);
-/** @return the time the stage took in microseconds (all its exchanges). */
+/**
+ * @return the time the stage took in microseconds: the time during which
+ * one of its commands waited for its reply, each from the moment it was
+ * handed to the socket to the moment its reply was complete (the banner's
+ * from the connection; connect, tls and dns as they ran). Commands of a
+ * pipelined group leave in one write, so their stages overlap, each at
+ * least as long as the one before it; a stage with several commands (two
+ * RCPTs) runs, pipelined, from its first write to its last reply, and one
+ * command at a time, counts each round trip.
+ */
 SMTPPROBE_API int64_t smtpprobe_stage_usec(const smtpprobe_result *r, smtpprobe_stage s);
+/** @return true when one of the stage's commands left in one write with others (RFC 2920). */
+SMTPPROBE_API bool smtpprobe_stage_pipelined(const smtpprobe_result *r, smtpprobe_stage s);
 /** @return the reply code that judged the stage (its worst reply), or 0. */
 SMTPPROBE_API int smtpprobe_stage_code(const smtpprobe_result *r, smtpprobe_stage s);
 
@@ -352,10 +377,20 @@ SMTPPROBE_API const char *smtpprobe_exchange_text(const smtpprobe_result *r, siz
 SMTPPROBE_API size_t smtpprobe_exchange_line_count(const smtpprobe_result *r, size_t i);
 /** @return line @p j of the reply as received, without CRLF ("250-PIPELINING"), or "". */
 SMTPPROBE_API const char *smtpprobe_exchange_line(const smtpprobe_result *r, size_t i, size_t j);
+/** @return microseconds from the command's write to its reply (the banner: from the connection), or 0. */
 SMTPPROBE_API int64_t smtpprobe_exchange_usec(const smtpprobe_result *r, size_t i);
+/** @return true when the command left in one write with others (a pipelined group, the first included). */
+SMTPPROBE_API bool smtpprobe_exchange_pipelined(const smtpprobe_result *r, size_t i);
 
 /** @return the queue id from the reply to the end of the message, or "". */
 SMTPPROBE_API const char *smtpprobe_result_queue_id(const smtpprobe_result *r);
+/**
+ * @return true when the message went as "BDAT <n> LAST" (RFC 3030: the
+ * server advertised CHUNKING), its one reply (with LMTP, one per
+ * recipient) the first exchange of the data stage; false when it went
+ * with DATA, 354 and the final dot, or not at all.
+ */
+SMTPPROBE_API bool smtpprobe_result_chunking(const smtpprobe_result *r);
 /** @return the greeting verb that worked: "EHLO", "HELO", "LHLO", or "". */
 SMTPPROBE_API const char *smtpprobe_result_greeting(const smtpprobe_result *r);
 /** @return things worth telling that changed nothing ("no DSN: NOTIFY not sent"), "; "-joined, or "". */

@@ -43,6 +43,7 @@ struct sp_config {
 	const char *expect;          /* -e, banner text; NULL = default "220" */
 	const char *fqdn;            /* -F; NULL = this host's FQDN */
 	bool lmtp;                   /* -L */
+	bool no_pipelining;          /* --no-pipelining */
 	const char *from;            /* -f */
 	struct sp_strlist rcpts;     /* --rcpt */
 	const char *notify;          /* --notify, upper-cased and checked */

@@ -339,20 +339,22 @@ append_reply(char *buf, size_t len, const smtpprobe_result *r, const char *name,
 }
 
 /*
- * The reply to the end of the message, not the 354 before it: its queue id
- * when it has one in a known form, else the reply itself (LMTP: one per
- * recipient, counted as RCPT's are).
+ * The reply to the end of the message, not the 354 before it (BDAT has
+ * none): its queue id when it has one in a known form, else the reply
+ * itself (LMTP: one per recipient, counted as RCPT's are). Named by the
+ * verb that carried the message.
  */
 static void
 append_data(char *buf, size_t len, const smtpprobe_result *r)
 {
-	size_t first = find_stage(r, SMTPPROBE_STAGE_DATA, 1), n = 0;
+	bool bdat = smtpprobe_result_chunking(r);
+	size_t first = find_stage(r, SMTPPROBE_STAGE_DATA, bdat ? 0 : 1), n = 0;
 
 	if (first == (size_t)-1 || smtpprobe_exchange_code(r, first) == 0)
 		return;
 	for (size_t i = first; i < smtpprobe_exchange_count(r); i++)
 		n += smtpprobe_exchange_stage(r, i) == SMTPPROBE_STAGE_DATA;
-	append(buf, len, ", DATA %d", smtpprobe_exchange_code(r, first));
+	append(buf, len, ", %s %d", bdat ? "BDAT" : "DATA", smtpprobe_exchange_code(r, first));
 	if (*smtpprobe_result_queue_id(r))
 		append(buf, len, " queued as %s", smtpprobe_result_queue_id(r));
 	else if (n > 1)

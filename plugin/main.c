@@ -134,6 +134,7 @@ library_opts(const struct sp_config *cfg)
 	    smtpprobe_opts_set_family(o, cfg->family) == -1 ||
 	    (cfg->fqdn && smtpprobe_opts_set_helo_name(o, cfg->fqdn) == -1) ||
 	    smtpprobe_opts_set_lmtp(o, cfg->lmtp) == -1 ||
+	    smtpprobe_opts_set_pipelining(o, !cfg->no_pipelining) == -1 ||
 	    (cfg->from && smtpprobe_opts_set_from(o, cfg->from) == -1) ||
 	    add_all(o, &cfg->rcpts, smtpprobe_opts_add_rcpt) == -1 ||
 	    (cfg->notify && smtpprobe_opts_set_notify(o, cfg->notify) == -1) ||

@@ -52,6 +52,7 @@ enum {
 	OPT_OUTPUT, OPT_EXTRA_OPTS, OPT_SNI, OPT_INSECURE, OPT_CA_FILE,
 	OPT_CA_PATH, OPT_TLS_MIN, OPT_AUTHFILE, OPT_ALLOW_PLAINTEXT,
 	OPT_MX_POLICY, OPT_DNS_SERVER, OPT_MAX_TARGETS, OPT_REQUIRE_FCRDNS,
+	OPT_NO_PIPELINING,
 };
 
 /* ':' first: getopt reports a missing argument as ':' and prints nothing. */
@@ -70,6 +71,7 @@ static const struct option long_options[] = {
 	{ "expect", required_argument, NULL, 'e' },
 	{ "fqdn", required_argument, NULL, 'F' },
 	{ "lmtp", no_argument, NULL, 'L' },
+	{ "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
 	{ "from", required_argument, NULL, 'f' },
 	{ "rcpt", required_argument, NULL, OPT_RCPT },
 	{ "notify", required_argument, NULL, OPT_NOTIFY },
@@ -1036,6 +1038,7 @@ opt_flag(struct sp_config *cfg, int c)
 	case '4': cfg->family = SMTPPROBE_FAMILY_IPV4; break;
 	case '6': cfg->family = SMTPPROBE_FAMILY_IPV6; break;
 	case 'L': cfg->lmtp = true; break;
+	case OPT_NO_PIPELINING: cfg->no_pipelining = true; break;
 	case OPT_DATA: cfg->data = true; break;
 	case 'q': cfg->ignore_quit_failure = true; break;
 	case 'S': cfg->starttls = true; break;
@@ -1599,6 +1602,8 @@ sp_options_help(void)
 "  -e, --expect TEXT        text the banner must contain (default 220)\n"
 "  -F, --fqdn NAME          name sent in EHLO/HELO (default: this host's FQDN)\n"
 "  -L, --lmtp               LHLO instead of EHLO\n"
+"      --no-pipelining      one command at a time even when the server offers\n"
+"                           PIPELINING: each stage timed on its own\n"
 "  -C, --command CMD        extra command after EHLO (repeatable)\n"
 "  -R, --response REGEX     extended regex the reply to the matching -C\n"
 "                           must match (repeatable, paired in order)\n"

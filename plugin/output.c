@@ -264,11 +264,15 @@ long_target(FILE *out, const struct sp_target_verdict *v)
 	fputs(v->label, out);
 	fprintf(out, ": %s\n", sp_state_name(v->state));
 	long_names(out, r);
-	/* A HELO fallback is shown as what it was; perfdata keeps "ehlo". */
+	/*
+	 * A HELO fallback is shown as what it was; perfdata keeps "ehlo".
+	 * Pipelined stages say so: their times overlap (SPEC 7).
+	 */
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %-8s %.6fs %d\n",
+		fprintf(out, "  %-8s %.6fs %d%s\n",
 			order[i] == SMTPPROBE_STAGE_EHLO && helo ? "helo" : smtpprobe_stage_name(order[i]),
-			smtpprobe_stage_usec(r, order[i]) / 1e6, smtpprobe_stage_code(r, order[i]));
+			smtpprobe_stage_usec(r, order[i]) / 1e6, smtpprobe_stage_code(r, order[i]),
+			smtpprobe_stage_pipelined(r, order[i]) ? " pipelined" : "");
 	long_tls(out, r);
 	if (*smtpprobe_result_caps(r)) {
 		fputs("  capabilities: ", out);
@@ -334,11 +338,12 @@ json_stages(FILE *out, const smtpprobe_result *r)
 	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++) {
 		if (!smtpprobe_stage_ran(r, (smtpprobe_stage)s))
 			continue;
-		fprintf(out, "%s\"%s\":{\"start\":%.6f,\"duration\":%.6f,\"code\":%d}",
+		fprintf(out, "%s\"%s\":{\"start\":%.6f,\"duration\":%.6f,\"code\":%d,\"pipelined\":%s}",
 			first ? "" : ",", smtpprobe_stage_name((smtpprobe_stage)s),
 			smtpprobe_stage_start_usec(r, (smtpprobe_stage)s) / 1e6,
 			smtpprobe_stage_usec(r, (smtpprobe_stage)s) / 1e6,
-			smtpprobe_stage_code(r, (smtpprobe_stage)s));
+			smtpprobe_stage_code(r, (smtpprobe_stage)s),
+			smtpprobe_stage_pipelined(r, (smtpprobe_stage)s) ? "true" : "false");
 		first = false;
 	}
 	fputc('}', out);
@@ -363,7 +368,8 @@ json_exchanges(FILE *out, const smtpprobe_result *r)
 			json_str(out, smtpprobe_exchange_line(r, i, j));
 		}
 		fputc(']', out);
-		fprintf(out, ",\"duration\":%.6f}", smtpprobe_exchange_usec(r, i) / 1e6);
+		fprintf(out, ",\"duration\":%.6f,\"pipelined\":%s}", smtpprobe_exchange_usec(r, i) / 1e6,
+			smtpprobe_exchange_pipelined(r, i) ? "true" : "false");
 	}
 	fputc(']', out);
 }

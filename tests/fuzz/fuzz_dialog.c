@@ -16,12 +16,16 @@
  *   byte 1: bit 0 the TLS switch succeeds, 1 PROXY header, 2-4 --quit-after,
  *           5 RCPT must get 5xx, 6 reads of byte 2 % 64 + 1 bytes instead of
  *           lines, 7 end by abort (timeout) instead of the server closing
+ *   byte 2: bits 0-5 the read size (with byte 1 bit 6), 6 one recipient
+ *           instead of two (BDAT then joins the PIPELINING group), 7 no
+ *           pipelining
  *
  * Checked, besides ASan/UBSan: the done callback comes exactly once; the
  * client writes only whole CRLF lines, no NUL, no bare CR or LF, none over
- * 1000 bytes, and nothing once the connection is stopped; the password
- * never reaches the transcript; the result is complete (a status, a stage,
- * an end time).
+ * 1000 bytes (a BDAT chunk: exactly the octets its command counts, whole
+ * CRLF lines too), and nothing once the connection is stopped; the
+ * password never reaches the transcript; the result is complete (a status,
+ * a stage, an end time).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -93,7 +97,7 @@ empty_dir(void)
 }
 
 static smtpprobe_opts *
-make_opts(uint8_t a, uint8_t b)
+make_opts(uint8_t a, uint8_t b, uint8_t c)
 {
 	static const smtpprobe_stage quit_after[8] = {
 		SMTPPROBE_STAGE_COUNT, SMTPPROBE_STAGE_BANNER, SMTPPROBE_STAGE_EHLO,
@@ -113,8 +117,10 @@ make_opts(uint8_t a, uint8_t b)
 	if (a & 4 || a & 8) {
 		CHECK(smtpprobe_opts_set_from(o, "probe@fuzz.example") == 0);
 		CHECK(smtpprobe_opts_add_rcpt(o, "alice@fuzz.example") == 0);
-		CHECK(smtpprobe_opts_add_rcpt(o, "bob@fuzz.example") == 0);
+		if (!(c & 64))
+			CHECK(smtpprobe_opts_add_rcpt(o, "bob@fuzz.example") == 0);
 	}
+	CHECK(smtpprobe_opts_set_pipelining(o, !(c & 128)) == 0);
 	CHECK(smtpprobe_opts_set_data(o, (a & 8) != 0) == 0);
 	if ((a >> 4) & 3)
 		CHECK(smtpprobe_opts_set_auth(o, (smtpprobe_auth)((a >> 4) & 3), "fuzzuser",
@@ -138,6 +144,25 @@ settle(struct event_base *base)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
+/*
+ * The chunk after "BDAT <n> LAST" at @p p: n octets, whole CRLF lines.
+ * @return where the next command starts.
+ */
+static const char *
+skip_chunk(const char *p, const char *end)
+{
+	char *after;
+	unsigned long long n = strtoull(p + 5, &after, 10);
+	const char *chunk = strchr(after, '\n') + 1;
+
+	CHECK(after != p + 5 && strncmp(after, " LAST\r\n", 7) == 0);
+	CHECK(n <= (unsigned long long)(end - chunk));
+	CHECK(n == 0 || (chunk[n - 2] == '\r' && chunk[n - 1] == '\n'));
+	for (const char *q = chunk; q < chunk + n; q++)
+		CHECK(*q != '\n' || q[-1] == '\r');
+	return chunk + n;
+}
+
 /* Whole CRLF lines only, no NUL, no lone CR or LF, none too long. */
 static void
 check_output(const struct memconn_out *out, bool proxy)
@@ -156,7 +181,7 @@ check_output(const struct memconn_out *out, bool proxy)
 		CHECK(lf + 1 - p <= 1002);
 		CHECK(memchr(p, '\0', (size_t)(lf - p)) == NULL);
 		CHECK(memchr(p, '\r', (size_t)(lf - 1 - p)) == NULL);
-		p = lf + 1;
+		p = strncmp(p, "BDAT ", 5) == 0 ? skip_chunk(p, end) : lf + 1;
 	}
 }
 
@@ -189,7 +214,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (base == NULL)
 		CHECK((base = event_base_new()) != NULL);
-	o = make_opts(data[0], data[1]);
+	o = make_opts(data[0], data[1], data[2]);
 	memconn_set_tls(data[1] & 1);
 	chunk = data[1] & 64 ? (size_t)(data[2] % 64) + 1 : 0;
 	s = data + 3;

@@ -12,7 +12,9 @@
  * (the first byte chooses how many headers and recipients): the message
  * has only CRLF line ends, the first empty line ends the headers, the one
  * lone "." line is the last, and the body between them, unstuffed, is the
- * normalised body given.
+ * normalised body given. Built for BDAT from the same parameters, it is
+ * that message unstuffed without its final "." line, exactly: only CRLF
+ * line ends, and as long as the SIZE= the DATA form gives.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -138,6 +140,26 @@ field(struct cursor *c)
 	return s;
 }
 
+/* The BDAT form of @p mp is the DATA form @p msg unstuffed, less its ".". */
+static void
+check_bdat(struct sp_message_params *mp, const char *msg, size_t len)
+{
+	size_t blen = 0, ulen;
+	char *bdat, *un;
+
+	mp->bdat = true;
+	bdat = sp_message_build(mp, &blen);
+	mp->bdat = false;
+	CHECK(bdat != NULL);
+	CHECK(bdat[blen] == '\0');
+	check_crlf(bdat, blen);
+	CHECK(blen == sp_message_size(msg, len));
+	un = unstuff(msg, len - 3, &ulen);
+	CHECK(ulen == blen && memcmp(un, bdat, blen) == 0);
+	free(un);
+	free(bdat);
+}
+
 static void
 check_build(const uint8_t *data, size_t size)
 {
@@ -207,6 +229,7 @@ check_build(const uint8_t *data, size_t size)
 	/* The header part is unstuffable too: no lone "." line in it. */
 	un = unstuff(msg, (size_t)(hdr_end - msg), &ulen);
 	free(un);
+	check_bdat(&mp, msg, len);
 	free(msg);
 	free(buf);
 }

@@ -17,6 +17,8 @@
  *   MS_RCPT550  the same with RCPT 550 5.1.1 user unknown
  *   MS_SILENT   accepts and never writes (the client's deadline must fire)
  *   MS_BANNER554 554 banner, then 503 to anything but QUIT
+ *   MS_CHUNKING MS_OK advertising CHUNKING too: BDAT <n> [LAST] and its
+ *               n octets, 250 (queued after LAST) (RFC 3030)
  *
  * With MS_TLS defined before including (the soak does; test_alloc, whose
  * malloc wrappers would count OpenSSL's allocations, does not), two more,
@@ -60,7 +62,7 @@
 #endif
 
 enum ms_mode {
-	MS_OK, MS_RCPT450, MS_RCPT550, MS_SILENT, MS_BANNER554,
+	MS_OK, MS_RCPT450, MS_RCPT550, MS_SILENT, MS_BANNER554, MS_CHUNKING,
 #ifdef MS_TLS
 	MS_STARTTLS, MS_SMTPS,
 #endif
@@ -80,6 +82,8 @@ struct ms_conn {
 	struct event *rd;
 	struct event *greet; /* the banner's timer, with banner_delay_ms */
 	bool used, in_data, greeted;
+	size_t bdat_left;  /* octets of a BDAT chunk still to read */
+	bool bdat_last;
 #ifdef MS_TLS
 	SSL *ssl;          /* once STARTTLS was answered, or from the start (SMTPS) */
 	bool handshaking;
@@ -166,6 +170,14 @@ ms_is(const char *line, const char *verb)
 	return strncasecmp(line, verb, strlen(verb)) == 0;
 }
 
+/* A BDAT chunk read whole: its answer. */
+static void
+ms_bdat_done(struct ms_conn *c)
+{
+	if (c->bdat_left == 0)
+		ms_send(c, c->bdat_last ? "250 2.0.0 Ok: queued as SOAK1234\r\n" : "250 2.0.0 Ok\r\n");
+}
+
 #ifdef MS_TLS
 static bool ms_tls_start(struct ms_conn *c);
 #endif
@@ -206,6 +218,9 @@ ms_line(struct ms_conn *c, const char *line)
 		return false;
 	}
 #endif
+	else if ((ms_is(line, "EHLO") || ms_is(line, "LHLO")) && m == MS_CHUNKING)
+		ms_send(c, "250-mini.test Hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+		    "250-CHUNKING\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
 	else if (ms_is(line, "EHLO") || ms_is(line, "LHLO"))
 		ms_send(c, "250-mini.test Hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
 		    "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
@@ -220,6 +235,12 @@ ms_line(struct ms_conn *c, const char *line)
 	else if (ms_is(line, "DATA")) {
 		ms_send(c, "354 End data with <CR><LF>.<CR><LF>\r\n");
 		c->in_data = true;
+	} else if (ms_is(line, "BDAT ") && m == MS_CHUNKING) {
+		char *end;
+
+		c->bdat_left = strtoul(line + 5, &end, 10);
+		c->bdat_last = strcasecmp(end, " LAST") == 0;
+		ms_bdat_done(c);
 	} else if (ms_is(line, "RSET") || ms_is(line, "NOOP"))
 		ms_send(c, "250 2.0.0 Ok\r\n");
 	else
@@ -227,15 +248,33 @@ ms_line(struct ms_conn *c, const char *line)
 	return true;
 }
 
-/* The complete lines in c->in. @return false as ms_line() does. */
+/* Drops what c->in holds of a BDAT chunk, and answers once it is all read. */
+static void
+ms_bdat_take(struct ms_conn *c)
+{
+	size_t n = c->inlen < c->bdat_left ? c->inlen : c->bdat_left;
+
+	if (n == 0)
+		return;
+	memmove(c->in, c->in + n, c->inlen - n);
+	c->inlen -= n;
+	c->bdat_left -= n;
+	ms_bdat_done(c);
+}
+
+/*
+ * The complete lines in c->in, and the BDAT chunks between them. @return
+ * false as ms_line() does.
+ */
 static bool
 ms_lines(struct ms_conn *c)
 {
 	for (;;) {
-		char *nl = memchr(c->in, '\n', c->inlen);
+		char *nl;
 		size_t linelen;
 
-		if (nl == NULL)
+		ms_bdat_take(c);
+		if (c->bdat_left > 0 || (nl = memchr(c->in, '\n', c->inlen)) == NULL)
 			break;
 		*nl = '\0';
 		linelen = (size_t)(nl - c->in) + 1;

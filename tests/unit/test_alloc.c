@@ -213,6 +213,7 @@ struct scenario {
 static const struct scenario scenarios[] = {
 	{ "default dialog", MS_OK, false, false, 5000, SMTPPROBE_OK },
 	{ "MAIL, RCPT, DATA pipelined", MS_OK, true, true, 5000, SMTPPROBE_OK },
+	{ "MAIL, RCPT, BDAT LAST (CHUNKING)", MS_CHUNKING, true, true, 5000, SMTPPROBE_OK },
 	{ "RCPT 550", MS_RCPT550, true, false, 5000, SMTPPROBE_E_REPLY },
 	{ "554 banner", MS_BANNER554, false, false, 5000, SMTPPROBE_E_REPLY },
 	{ "silent server, deadline", MS_SILENT, false, false, 50, SMTPPROBE_E_TIMEOUT },

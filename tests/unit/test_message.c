@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_message.c - the test message: dot-stuffing and CRLF normalisation,
- * default headers with an exact Date, user headers replacing defaults.
+ * default headers with an exact Date, user headers replacing defaults, the
+ * unstuffed form for BDAT.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -468,6 +469,54 @@ test_header_injection_defused(void **state)
 	free(msg);
 }
 
+/*
+ * Built for BDAT: the same message, CRLF-normalised but not dot-stuffed and
+ * without the final ".": the DATA form unstuffed, and as long as the SIZE=
+ * the DATA form gives (the one number MAIL and BDAT both carry).
+ */
+static void
+test_build_bdat(void **state)
+{
+	static const char *const headers[] = { ".dot: x", "X-Probe: yes" };
+	static const char body[] = ".leading dot\nsecond\r\n..two\n.\nlast";
+	struct sp_message_params mp;
+	size_t dlen, blen;
+	char *data, *bdat;
+
+	base_params(&mp);
+	mp.headers = headers;
+	mp.nheaders = 2;
+	mp.body = body;
+	mp.bodylen = strlen(body);
+	data = sp_message_build(&mp, &dlen);
+	mp.bdat = true;
+	bdat = sp_message_build(&mp, &blen);
+	assert_non_null(data);
+	assert_non_null(bdat);
+	assert_int_equal(blen, strlen(bdat));
+	assert_string_equal(after_headers(bdat),
+	    ".leading dot\r\nsecond\r\n..two\r\n.\r\nlast\r\n");
+	assert_non_null(strstr(bdat, "\r\n.dot: x\r\nX-Probe: yes\r\n\r\n"));
+	assert_int_equal(blen, sp_message_size(data, dlen));
+	/* The DATA form less its stuffing and final dot is the BDAT form. */
+	assert_string_equal(after_headers(data),
+	    "..leading dot\r\nsecond\r\n...two\r\n..\r\nlast\r\n.\r\n");
+	assert_memory_equal(data, bdat, (size_t)(strstr(bdat, "\r\n.dot") - bdat));
+	free(data);
+	free(bdat);
+
+	/* The defaults alone: the same bytes but the last line. */
+	base_params(&mp);
+	data = sp_message_build(&mp, &dlen);
+	mp.bdat = true;
+	bdat = sp_message_build(&mp, &blen);
+	assert_int_equal(blen + 3, dlen);
+	assert_memory_equal(data, bdat, blen);
+	assert_string_equal(data + blen, ".\r\n");
+	free(data);
+	free(bdat);
+}
+
 static void
 test_no_msgid_no_helo(void **state)
 {
@@ -504,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_empty_body),
 		cmocka_unit_test(test_header_injection_defused),
 		cmocka_unit_test(test_no_msgid_no_helo),
+		cmocka_unit_test(test_build_bdat),
 	};
 
 	return cmocka_run_group_tests_name("message", tests, NULL, NULL);

@@ -133,6 +133,7 @@ test_defaults(void **state)
 	assert_int_equal(r->cfg.rcpts.n, 0);
 	assert_int_equal(r->cfg.commands.n, 0);
 	assert_false(r->cfg.data);
+	assert_false(r->cfg.no_pipelining);
 	assert_null(r->cfg.body);
 	assert_int_equal(r->cfg.quit_after, SMTPPROBE_STAGE_COUNT);
 	for (int i = 0; i < SMTPPROBE_STAGE_COUNT; i++)
@@ -222,10 +223,11 @@ test_dialog_options(void **state)
 		"-f", "probe@example.net", "--rcpt", "a@example.org", "--rcpt=b@example.org",
 		"-C", "NOOP", "--command", "VRFY postmaster", "-R", "^250", "--data",
 		"--subject", "probe", "--header", "X-Probe: 1", "--header=X-Other: two",
-		"--body", "hello\n.\nworld", "--quit-after", "RCPT", "-q");
+		"--body", "hello\n.\nworld", "--quit-after", "RCPT", "-q", "--no-pipelining");
 	assert_string_equal(r->cfg.expect, "ESMTP Postfix");
 	assert_string_equal(r->cfg.fqdn, "probe.example.net");
 	assert_true(r->cfg.lmtp);
+	assert_true(r->cfg.no_pipelining);
 	assert_string_equal(r->cfg.from, "probe@example.net");
 	assert_int_equal(r->cfg.rcpts.n, 2);
 	assert_string_equal(r->cfg.rcpts.v[0], "a@example.org");
@@ -688,6 +690,7 @@ test_getopt_errors(void **state)
 	BAD(r, "--rcpt needs an argument", "-H", "h", "--rcpt");
 	BAD(r, "-L/--lmtp takes no argument", "-H", "h", "--lmtp=1");
 	BAD(r, "--data takes no argument", "-H", "h", "--data=1");
+	BAD(r, "--no-pipelining takes no argument", "-H", "h", "--no-pipelining=1");
 	BAD(r, "ambiguous", "-H", "h", "--ca=x");
 	BAD(r, "unexpected argument \"stray\"", "-H", "h", "stray");
 	BAD(r, "unexpected argument", "-H", "h", "--", "-v");
@@ -1015,7 +1018,7 @@ test_help_text(void **state)
 {
 	static const char *const names[] = {
 		"Usage:", "--hostname", "--port", "--use-ipv4", "--use-ipv6", "--mx ",
-		"--mx-policy", "--dns-server", "--expect ", "--fqdn", "--lmtp", "--from",
+		"--mx-policy", "--dns-server", "--expect ", "--fqdn", "--lmtp", "--no-pipelining", "--from",
 		"--rcpt", "--notify", "--command", "--response", "--data", "--subject",
 		"--header", "--body", "--quit-after", "--expect-reply", "--require-ext",
 		"--ignore-quit-failure", "--starttls", "--tls", "--ssl", "--certificate",

@@ -10,7 +10,10 @@
  * without waiting for the earlier reply. The server records every read()
  * chunk and, per command, in which chunk it arrived and after how many
  * chunks its reply left, so the tests can assert the order and grouping of
- * what was sent. Everything is event-driven: no sleeps, only event timers.
+ * what was sent; it also notes when each command arrived and when its reply
+ * left (CLOCK_MONOTONIC), and a reply may be delayed (a slow server), so the
+ * tests can hold the library's stage times against the server's own.
+ * Everything is event-driven: no sleeps, only event timers.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -49,6 +52,9 @@
 /* ================================================================ server */
 
 #define R_HOLD 1          /* queue the reply until an unheld one is sent */
+/* Send the reply @p ms late; the replies after it wait behind it, in order. */
+#define R_DELAY(ms) ((int)(ms) << 8)
+#define DELAY_OF(flags) ((unsigned)(flags) >> 8)
 #define MAX_CMDS 64
 #define MAX_CHUNKS 256
 #define MAX_HELD 16
@@ -56,7 +62,7 @@
 struct rule {
 	const char *prefix;   /* NULL ends the table */
 	const char *reply;    /* whole reply, CRLFs included */
-	int flags;
+	int flags;            /* R_HOLD, R_DELAY(ms) */
 };
 
 struct script {
@@ -91,6 +97,7 @@ struct cmdrec {
 	char line[1024];
 	unsigned chunk;       /* the read() that completed it (1-based) */
 	unsigned replied_at;  /* reads done when its reply was written; 0: none */
+	int64_t at_us, replied_us; /* when it arrived, when its reply was written */
 };
 
 struct server;
@@ -100,10 +107,12 @@ struct sconn {
 	struct sconn *next;
 	evutil_socket_t fd;
 	bool closed;
-	struct event *rd, *wr, *banner_tm, *drip_tm;
+	struct event *rd, *wr, *banner_tm, *drip_tm, *delay_tm;
 	struct evbuffer *in, *out, *held;
 	unsigned *held_at[MAX_HELD];
+	int64_t *held_us[MAX_HELD];
 	unsigned nheld;
+	bool delaying;        /* a delayed reply is pending: later ones queue behind it */
 	/* what arrived */
 	unsigned nreads;
 	char *chunk[MAX_CHUNKS];
@@ -116,8 +125,13 @@ struct sconn {
 	bool banner_queued;
 	/* the message */
 	bool in_data, msg_done;
+	struct cmdrec *bdat;  /* a BDAT whose chunk is being read (RFC 3030) */
+	const struct rule *bdat_rule; /* its scripted answer: the chunk is discarded */
+	size_t bdat_left;
+	bool bdat_last;
 	struct evbuffer *raw, *msg;   /* as received; with the stuffing undone, no final "." */
 	unsigned msg_first_chunk, msg_reply_at;
+	int64_t msg_reply_us;
 	unsigned drip_pos;
 };
 
@@ -131,6 +145,7 @@ struct server {
 };
 
 static void conn_close(struct sconn *c);
+static int64_t mono_usec(void);
 
 static bool
 banner_done(const struct sconn *c)
@@ -211,22 +226,59 @@ drip_forever_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-send_reply(struct sconn *c, const char *text, int flags, unsigned *at)
+hold(struct sconn *c, const char *text, unsigned *at, int64_t *at_us)
 {
-	if (flags & R_HOLD) {
-		assert_true(c->nheld < MAX_HELD);
-		evbuffer_add(c->held, text, strlen(text));
-		c->held_at[c->nheld++] = at;
-		return;
+	assert_true(c->nheld < MAX_HELD);
+	evbuffer_add(c->held, text, strlen(text));
+	c->held_at[c->nheld] = at;
+	c->held_us[c->nheld++] = at_us;
+}
+
+/* Sends what is held, in order, noting when each left. */
+static void
+release(struct sconn *c)
+{
+	int64_t now = mono_usec();
+
+	for (unsigned i = 0; i < c->nheld; i++) {
+		if (c->held_at[i] != NULL)
+			*c->held_at[i] = c->nreads;
+		if (c->held_us[i] != NULL)
+			*c->held_us[i] = now;
 	}
-	for (unsigned i = 0; i < c->nheld; i++)
-		*c->held_at[i] = c->nreads;
 	c->nheld = 0;
 	evbuffer_add_buffer(c->out, c->held);
-	evbuffer_add(c->out, text, strlen(text));
-	if (at != NULL)
-		*at = c->nreads;
 	flush_out(c);
+}
+
+static void
+delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->delaying = false;
+	release(c);
+}
+
+static void
+send_reply(struct sconn *c, const char *text, int flags, unsigned delay_ms, unsigned *at,
+	int64_t *at_us)
+{
+	if ((flags & R_HOLD) || c->delaying) {
+		hold(c, text, at, at_us);
+		return;
+	}
+	hold(c, text, at, at_us);
+	if (delay_ms > 0) {
+		struct timeval tv = { delay_ms / 1000, (suseconds_t)(delay_ms % 1000) * 1000 };
+
+		c->delaying = true;
+		evtimer_add(c->delay_tm, &tv);
+		return;
+	}
+	release(c);
 }
 
 static const struct rule *
@@ -242,6 +294,73 @@ static bool
 has_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * The chunk is read: a scripted answer (a refusal: the chunk discarded),
+ * or for LAST the script's reply to the end of the message, else 250.
+ */
+static void
+bdat_end(struct sconn *c)
+{
+	const struct script *sc = c->srv->sc;
+	struct cmdrec *cmd = c->bdat;
+	const struct rule *rule = c->bdat_rule;
+
+	c->bdat = NULL;
+	if (rule != NULL) {
+		send_reply(c, rule->reply, rule->flags, DELAY_OF(rule->flags), &cmd->replied_at,
+			&cmd->replied_us);
+	} else if (!c->bdat_last) {
+		send_reply(c, "250 2.0.0 chunk accepted\r\n", 0, 0, &cmd->replied_at, &cmd->replied_us);
+	} else {
+		c->msg_done = true;
+		send_reply(c, sc->data_reply != NULL ? sc->data_reply :
+			"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, 0, &cmd->replied_at,
+			&cmd->replied_us);
+	}
+}
+
+/* "BDAT <n> [LAST]": the next n octets are the chunk, answered once read. */
+static void
+bdat_begin(struct sconn *c, struct cmdrec *cmd, const struct rule *rule)
+{
+	char *end;
+	unsigned long n = strtoul(cmd->line + 5, &end, 10);
+
+	assert_true(end != cmd->line + 5);
+	c->bdat = cmd;
+	c->bdat_rule = rule;
+	c->bdat_left = n;
+	c->bdat_last = strcasecmp(end, " LAST") == 0;
+	if (n == 0)
+		bdat_end(c);
+}
+
+/* Takes what has come of the chunk. @return false when nothing had. */
+static bool
+bdat_take(struct sconn *c)
+{
+	size_t n = evbuffer_get_length(c->in);
+	char *buf;
+
+	if (n > c->bdat_left)
+		n = c->bdat_left;
+	if (n == 0)
+		return false;
+	if (c->msg_first_chunk == 0)
+		c->msg_first_chunk = c->nreads;
+	buf = malloc(n);
+	assert_non_null(buf);
+	evbuffer_remove(c->in, buf, n);
+	evbuffer_add(c->raw, buf, n);
+	if (c->bdat_rule == NULL)
+		evbuffer_add(c->msg, buf, n);
+	free(buf);
+	c->bdat_left -= n;
+	if (c->bdat_left == 0)
+		bdat_end(c);
+	return true;
 }
 
 /* One line with its CRLF. @return false when the connection was closed. */
@@ -265,7 +384,8 @@ handle_line(struct sconn *c, const char *raw, size_t rawlen)
 			c->in_data = false;
 			c->msg_done = true;
 			send_reply(c, sc->data_reply != NULL ? sc->data_reply :
-				"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, &c->msg_reply_at);
+				"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, 0, &c->msg_reply_at,
+				&c->msg_reply_us);
 			return true;
 		}
 		if (raw[0] == '.')
@@ -278,6 +398,7 @@ handle_line(struct sconn *c, const char *raw, size_t rawlen)
 	cmd = &c->cmds[c->ncmds++];
 	snprintf(cmd->line, sizeof(cmd->line), "%.*s", (int)len, raw);
 	cmd->chunk = c->nreads;
+	cmd->at_us = mono_usec();
 	if (has_prefix(cmd->line, "QUIT"))
 		c->srv->nquits++;
 	if (sc->close_after != 0 && c->ncmds == sc->close_after) {
@@ -287,8 +408,13 @@ handle_line(struct sconn *c, const char *raw, size_t rawlen)
 	if (sc->silent)
 		return true;
 	rule = match(sc->rules != NULL ? sc->rules : std_rules, cmd->line);
+	if (has_prefix(cmd->line, "BDAT ")) {
+		bdat_begin(c, cmd, rule);
+		return true;
+	}
 	send_reply(c, rule != NULL ? rule->reply : "500 5.5.2 Error: command not recognized\r\n",
-		rule != NULL ? rule->flags : 0, &cmd->replied_at);
+		rule != NULL ? rule->flags : 0, rule != NULL ? DELAY_OF(rule->flags) : 0, &cmd->replied_at,
+		&cmd->replied_us);
 	if (rule != NULL && strncmp(rule->reply, "354", 3) == 0)
 		c->in_data = true;
 	return true;
@@ -320,11 +446,20 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	if (!banner_done(c))
 		c->early_bytes += (size_t)n;
 	evbuffer_add(c->in, buf, (size_t)n);
-	while ((eol = evbuffer_search_eol(c->in, NULL, NULL, EVBUFFER_EOL_LF)).pos != -1) {
-		size_t rawlen = (size_t)eol.pos + 1;
-		char *raw = malloc(rawlen + 1);
+	for (;;) {
+		size_t rawlen;
+		char *raw;
 		bool open;
 
+		if (c->bdat != NULL) {
+			if (!bdat_take(c))
+				return;
+			continue;
+		}
+		if ((eol = evbuffer_search_eol(c->in, NULL, NULL, EVBUFFER_EOL_LF)).pos == -1)
+			return;
+		rawlen = (size_t)eol.pos + 1;
+		raw = malloc(rawlen + 1);
 		assert_non_null(raw);
 		evbuffer_remove(c->in, raw, rawlen);
 		raw[rawlen] = '\0';
@@ -385,11 +520,12 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, i
 	c->rd = event_new(srv->base, fd, EV_READ | EV_PERSIST, read_cb, c);
 	c->wr = event_new(srv->base, fd, EV_WRITE, write_cb, c);
 	c->banner_tm = evtimer_new(srv->base, banner_tm_cb, c);
+	c->delay_tm = evtimer_new(srv->base, delay_cb, c);
 	c->drip_tm = sc->drip_forever_ms != 0 ?
 	    event_new(srv->base, -1, EV_PERSIST, drip_forever_cb, c) :
 	    evtimer_new(srv->base, drip_cb, c);
 	assert_true(c->in && c->out && c->held && c->raw && c->msg && c->rd && c->wr &&
-	    c->banner_tm && c->drip_tm);
+	    c->banner_tm && c->drip_tm && c->delay_tm);
 	event_add(c->rd, NULL);
 	if (sc->drip_forever_ms != 0) {
 		struct timeval tv = { 0, (suseconds_t)sc->drip_forever_ms * 1000 };
@@ -415,7 +551,8 @@ conn_close(struct sconn *c)
 	event_free(c->wr);
 	event_free(c->banner_tm);
 	event_free(c->drip_tm);
-	c->rd = c->wr = c->banner_tm = c->drip_tm = NULL;
+	event_free(c->delay_tm);
+	c->rd = c->wr = c->banner_tm = c->drip_tm = c->delay_tm = NULL;
 	evutil_closesocket(c->fd);
 }
 
@@ -1062,6 +1199,141 @@ test_transaction_pipelined(void **state)
 	print_message("# the pipelined group arrived in %u read(s)\n", c->cmds[5].chunk - c->cmds[1].chunk + 1);
 }
 
+/* ============================================= 3b. timing (SPEC 7) */
+
+#define SLOW_RCPT_MS 300
+#define SLOW_RCPT_US ((int64_t)SLOW_RCPT_MS * 1000)
+
+/*
+ * A server that answers MAIL at once and holds RCPT's reply 300 ms (the
+ * replies after it wait behind it, in order).
+ */
+static const smtpprobe_result *
+slow_rcpt(struct fx *f, bool pipelining_offered)
+{
+	static const struct rule plain[] = {
+		{ "EHLO", "250-probe.test\r\n250 8BITMIME\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", R_DELAY(SLOW_RCPT_MS) },
+		{ "RSET", "250 2.0.0 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	static const struct rule piped[] = {
+		{ "EHLO", "250-probe.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", R_DELAY(SLOW_RCPT_MS) },
+		{ "RSET", "250 2.0.0 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	static struct script sc = { .banner = STD_BANNER };
+	const smtpprobe_result *r;
+
+	sc.rules = pipelining_offered ? piped : plain;
+	assert_int_equal(smtpprobe_opts_set_from(f->opts, "sender@example.org"), 0);
+	assert_int_equal(smtpprobe_opts_add_rcpt(f->opts, "a@example.org"), 0);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
+		{ M, "MAIL FROM:<sender@example.org>", 250 }, { RC, "RCPT TO:<a@example.org>", 250 },
+		{ RS, "RSET", 250 }, { Q, "QUIT", 221 });
+	return r;
+}
+
+/*
+ * rcpt carries the server's delay, measured from its own write, and mail
+ * does not: the time from RCPT's arrival to its reply leaving the server is
+ * inside the library's rcpt time (one clock, CLOCK_MONOTONIC).
+ */
+static void
+check_slow_rcpt(const smtpprobe_result *r, const struct sconn *c)
+{
+	int64_t mail = smtpprobe_stage_usec(r, SMTPPROBE_STAGE_MAIL);
+	int64_t rcpt = smtpprobe_stage_usec(r, SMTPPROBE_STAGE_RCPT);
+	int64_t held = c->cmds[2].replied_us - c->cmds[2].at_us;
+
+	print_message("# mail %lld us, rcpt %lld us; the server held RCPT's reply %lld us\n",
+		(long long)mail, (long long)rcpt, (long long)held);
+	assert_string_equal(c->cmds[2].line, "RCPT TO:<a@example.org>");
+	assert_true(held >= SLOW_RCPT_US - 1000);
+	assert_true(rcpt + 1 >= held);
+	assert_true(mail < SLOW_RCPT_US / 2);
+	assert_int_equal(smtpprobe_exchange_usec(r, 3), rcpt);
+	assert_int_equal(smtpprobe_exchange_usec(r, 2), mail);
+}
+
+/* One command at a time: each stage is its own round trip, one after the other. */
+static void
+check_one_at_a_time(const smtpprobe_result *r, const struct sconn *c)
+{
+	check_lockstep(c);
+	check_slow_rcpt(r, c);
+	for (int s = SMTPPROBE_STAGE_BANNER; s < SMTPPROBE_STAGE_COUNT; s++)
+		assert_false(smtpprobe_stage_pipelined(r, (smtpprobe_stage)s));
+	for (size_t i = 0; i < smtpprobe_exchange_count(r); i++)
+		assert_false(smtpprobe_exchange_pipelined(r, i));
+	/* RCPT was written after MAIL's reply; RSET after RCPT's: no overlap. */
+	assert_true(smtpprobe_stage_start_usec(r, RC) >= smtpprobe_stage_start_usec(r, M) +
+	    smtpprobe_stage_usec(r, M));
+	assert_true(smtpprobe_stage_usec(r, RS) < SLOW_RCPT_US / 2);
+	assert_true(smtpprobe_stage_usec(r, Q) < SLOW_RCPT_US / 2);
+}
+
+/* A server without PIPELINING. */
+static void
+test_timing_lockstep(void **state)
+{
+	struct fx *f = *state;
+	const smtpprobe_result *r = slow_rcpt(f, false);
+
+	check_one_at_a_time(r, first_conn(f->srv));
+}
+
+/* PIPELINING offered, and declined: the same as without it (--no-pipelining). */
+static void
+test_timing_no_pipelining(void **state)
+{
+	struct fx *f = *state;
+	const smtpprobe_result *r;
+
+	assert_int_equal(smtpprobe_opts_set_pipelining(f->opts, false), 0);
+	r = slow_rcpt(f, true);
+	assert_true(smtpprobe_result_has_ext(r, "PIPELINING"));
+	check_one_at_a_time(r, first_conn(f->srv));
+}
+
+/*
+ * Pipelined: MAIL, RCPT, RSET and QUIT left in one write and share its
+ * time; MAIL's reply came at once, so mail is short and rcpt, rset and quit
+ * (waiting behind RCPT's reply) each at least the one before.
+ */
+static void
+test_timing_pipelined(void **state)
+{
+	struct fx *f = *state;
+	const smtpprobe_result *r = slow_rcpt(f, true);
+	const struct sconn *c = first_conn(f->srv);
+	int64_t t0 = smtpprobe_stage_start_usec(r, M);
+
+	assert_int_equal(c->cmds[1].chunk, c->cmds[4].chunk);
+	check_slow_rcpt(r, c);
+	assert_false(smtpprobe_stage_pipelined(r, SMTPPROBE_STAGE_BANNER));
+	assert_false(smtpprobe_stage_pipelined(r, SMTPPROBE_STAGE_EHLO));
+	assert_false(smtpprobe_exchange_pipelined(r, 1));
+	for (size_t i = 2; i < 6; i++) {
+		smtpprobe_stage st = smtpprobe_exchange_stage(r, i);
+
+		assert_true(smtpprobe_exchange_pipelined(r, i));
+		assert_true(smtpprobe_stage_pipelined(r, st));
+		assert_int_equal(smtpprobe_stage_start_usec(r, st), t0);
+		assert_true(smtpprobe_stage_usec(r, st) >= smtpprobe_stage_usec(r, smtpprobe_exchange_stage(r, i - 1)) ||
+		    i == 2);
+	}
+	assert_true(smtpprobe_stage_usec(r, Q) >= SLOW_RCPT_US - 1000);
+}
+
 /* ============================================= 4. RCPT verdicts */
 
 static void
@@ -1311,6 +1583,288 @@ test_data_pipelined(void **state)
 	/* The message after the 354; QUIT after the message's reply. */
 	assert_true(c->msg_first_chunk > c->cmds[3].replied_at);
 	assert_true(c->cmds[4].chunk > c->msg_reply_at);
+}
+
+/* ============================================= 5b. BDAT (RFC 3030) */
+
+#define EHLO_CHUNKING "250-probe.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 CHUNKING\r\n"
+
+/* "BDAT <n> LAST" with n the size MAIL declared, and the message as it is. */
+static size_t
+check_bdat(const smtpprobe_result *r, const struct sconn *c, unsigned mail, unsigned bdat)
+{
+	static const char msg_end[] =
+		"\r\n.leading dot\r\nsecond line\r\n..two dots\r\n.\r\nlast\r\n";
+	size_t n = size_param(c->cmds[mail].line), rl = evbuffer_get_length(c->raw);
+	const char *raw = (const char *)evbuffer_pullup(c->raw, -1);
+	char want[64];
+
+	snprintf(want, sizeof(want), "BDAT %zu LAST", n);
+	assert_string_equal(c->cmds[bdat].line, want);
+	assert_true(smtpprobe_result_chunking(r));
+	/* Not stuffed, no final dot: exactly the n octets counted. */
+	assert_int_equal(rl, n);
+	assert_true(rl > sizeof(msg_end));
+	assert_memory_equal(raw + rl - (sizeof(msg_end) - 1), msg_end, sizeof(msg_end) - 1);
+	assert_non_null(MEMSTR(raw, rl, "\r\nSubject: probe subject\r\n"));
+	for (size_t i = 0; i < rl; i++)
+		if (raw[i] == '\n')
+			assert_true(i > 0 && raw[i - 1] == '\r');
+	return n;
+}
+
+/*
+ * With CHUNKING and PIPELINING: MAIL, RCPT and BDAT <n> LAST with the
+ * message leave in one write (the server holds the MAIL and RCPT replies
+ * until the chunk is read: the probe could not finish otherwise), and QUIT
+ * only after BDAT's reply, which carries the queue id.
+ */
+static void
+test_bdat_pipelined(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
+		{ "RCPT", "250 2.1.5 Ok\r\n", R_HOLD },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = {
+		.banner = STD_BANNER, .rules = rules,
+		.data_reply = "250 2.0.0 Ok: 250 bytes queued as BDAT42\r\n",
+	};
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	add_message(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	assert_string_equal(smtpprobe_result_queue_id(r), "BDAT42");
+	c = first_conn(f->srv);
+	assert_int_equal(c->ncmds, 5);
+	assert_string_equal(c->cmds[2].line, "RCPT TO:<rcpt@example.org>");
+	assert_string_equal(c->cmds[4].line, "QUIT");
+	check_bdat(r, c, 1, 3);
+	assert_true(c->msg_done);
+	/* One read: MAIL, RCPT, BDAT and its chunk, before any reply. */
+	assert_true(c->cmds[1].chunk > c->cmds[0].replied_at);
+	assert_int_equal(c->cmds[3].chunk, c->cmds[1].chunk);
+	assert_int_equal(c->msg_first_chunk, c->cmds[1].chunk);
+	print_message("# MAIL, RCPT and BDAT arrived %lld us apart\n",
+		(long long)(c->cmds[3].at_us - c->cmds[1].at_us));
+	/* QUIT only after the reply to the end of the message. */
+	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
+		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 250 },
+		{ D, c->cmds[3].line, 250 }, { Q, "QUIT", 221 });
+	for (size_t i = 2; i <= 4; i++)
+		assert_true(smtpprobe_exchange_pipelined(r, i));
+	assert_false(smtpprobe_exchange_pipelined(r, 5));
+	assert_true(smtpprobe_stage_pipelined(r, SMTPPROBE_STAGE_DATA));
+	assert_int_equal(smtpprobe_stage_start_usec(r, D), smtpprobe_stage_start_usec(r, M));
+	assert_true(smtpprobe_stage_usec(r, D) >= smtpprobe_stage_usec(r, RC));
+	assert_int_equal(smtpprobe_stage_code(r, D), 250);
+}
+
+/*
+ * The one recipient refused: with no recipient the server refuses BDAT
+ * too (RFC 3030 with RFC 5321 3.3: 554 or 503), reads and drops the chunk,
+ * and nothing is delivered. The verdict is the RCPT's, not BDAT's.
+ */
+static void
+bdat_rcpt_refused(struct fx *f, const char *bdat_reply, int code)
+{
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "550 5.1.1 <rcpt@example.org>: Recipient address rejected: User unknown\r\n", 0 },
+		{ "BDAT", bdat_reply, 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	add_message(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_RCPT);
+	assert_int_equal(smtpprobe_result_decider(r), 3);
+	assert_int_equal(smtpprobe_exchange_code(r, 3), 550);
+	assert_string_equal(smtpprobe_exchange_enhanced(r, 3), "5.1.1");
+	c = first_conn(f->srv);
+	check_bdat(r, c, 1, 3);
+	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
+		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 550 },
+		{ D, c->cmds[3].line, code }, { Q, "QUIT", 221 });
+	assert_int_equal(smtpprobe_stage_code(r, D), code);
+	assert_string_equal(smtpprobe_result_queue_id(r), "");
+	/* The chunk was read and dropped; QUIT came after BDAT's refusal. */
+	assert_false(c->msg_done);
+	assert_int_equal(evbuffer_get_length(c->msg), 0);
+	assert_int_equal(c->ncmds, 5);
+	assert_string_equal(c->cmds[4].line, "QUIT");
+	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+}
+
+static void
+test_bdat_rcpt_refused_554(void **state)
+{
+	bdat_rcpt_refused(*state, "554 5.5.1 Error: no valid recipients\r\n", 554);
+}
+
+static void
+test_bdat_rcpt_refused_503(void **state)
+{
+	bdat_rcpt_refused(*state, "503 5.5.1 Error: need RCPT command\r\n", 503);
+}
+
+/* --no-pipelining with CHUNKING: BDAT all the same, one command at a time. */
+static void
+test_bdat_no_pipelining(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	add_message(f);
+	assert_int_equal(smtpprobe_opts_set_pipelining(f->opts, false), 0);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	assert_string_equal(smtpprobe_result_queue_id(r), "ABC123");
+	c = first_conn(f->srv);
+	assert_int_equal(c->ncmds, 5);
+	check_bdat(r, c, 1, 3);
+	check_lockstep(c);
+	assert_true(c->msg_first_chunk > c->cmds[2].replied_at);
+	for (size_t i = 0; i < smtpprobe_exchange_count(r); i++)
+		assert_false(smtpprobe_exchange_pipelined(r, i));
+}
+
+static void
+two_recipients(struct fx *f)
+{
+	add_message(f);
+	assert_int_equal(smtpprobe_opts_add_rcpt(f->opts, "b@example.org"), 0);
+}
+
+/*
+ * Two recipients: BDAT LAST would deliver to the first should the second
+ * be refused, so it waits for both RCPT replies (MAIL and the RCPTs still
+ * one group), then leaves alone.
+ */
+static void
+test_bdat_two_rcpts(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	two_recipients(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
+	c = first_conn(f->srv);
+	assert_int_equal(c->ncmds, 6);
+	check_bdat(r, c, 1, 4);
+	assert_int_equal(c->cmds[3].chunk, c->cmds[1].chunk);
+	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+	assert_true(c->cmds[5].chunk > c->cmds[4].replied_at);
+	assert_true(smtpprobe_exchange_pipelined(r, 4));
+	assert_false(smtpprobe_exchange_pipelined(r, 5));
+}
+
+/* The second of two recipients refused: no BDAT at all, nothing delivered. */
+static void
+test_bdat_two_rcpts_one_refused(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "EHLO", EHLO_CHUNKING, 0 },
+		{ "RCPT TO:<b@", "550 5.1.1 User unknown\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	two_recipients(f);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_RCPT);
+	assert_int_equal(smtpprobe_result_decider(r), 4);
+	assert_false(smtpprobe_result_chunking(r));
+	assert_false(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_DATA));
+	c = first_conn(f->srv);
+	CHECK_CMDS(c, "EHLO client.probe.test", c->cmds[1].line, "RCPT TO:<rcpt@example.org>",
+		"RCPT TO:<b@example.org>", "QUIT");
+	assert_int_equal(evbuffer_get_length(c->raw), 0);
+	assert_false(c->msg_done);
+}
+
+/*
+ * LMTP with BDAT: after BDAT LAST one answer per accepted recipient, as
+ * after the dot (RFC 2033 4.2), each judged and named by its recipient.
+ */
+static void
+test_bdat_lmtp(void **state)
+{
+	struct fx *f = *state;
+	const struct rule rules[] = {
+		{ "LHLO", "250-lmtp.test\r\n250-PIPELINING\r\n250-SIZE\r\n250 CHUNKING\r\n", 0 },
+		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
+		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
+		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
+		{ NULL, NULL, 0 },
+	};
+	const struct script sc = {
+		.banner = "220 lmtp.test LMTP\r\n", .rules = rules,
+		.data_reply = "250 2.0.0 <rcpt@example.org> Saved\r\n"
+			"452 4.2.2 <b@example.org> Mailbox full\r\n",
+	};
+	const smtpprobe_result *r;
+	const struct sconn *c;
+
+	two_recipients(f);
+	assert_int_equal(smtpprobe_opts_set_lmtp(f->opts, true), 0);
+	serve(f, &sc);
+	r = probe(f);
+	expect_status(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_DATA);
+	c = first_conn(f->srv);
+	check_bdat(r, c, 1, 4);
+	CHECK_EX(r, { B, "", 220 }, { E, "LHLO client.probe.test", 250 },
+		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 250 },
+		{ RC, "RCPT TO:<b@example.org>", 250 },
+		{ D, "delivery to <rcpt@example.org>", 250 }, { D, "delivery to <b@example.org>", 452 },
+		{ Q, "QUIT", 221 });
+	assert_int_equal(smtpprobe_result_decider(r), 6);
+	assert_int_equal(smtpprobe_stage_code(r, D), 452);
+	/* Both answers read before QUIT. */
+	assert_int_equal(c->ncmds, 6);
+	assert_true(c->cmds[5].chunk > c->cmds[4].replied_at);
 }
 
 /* ============================================= 6. faults */
@@ -2209,12 +2763,22 @@ main(void)
 		T(test_lmtp_no_helo_fallback),
 		T(test_transaction_lockstep),
 		T(test_transaction_pipelined),
+		T(test_timing_lockstep),
+		T(test_timing_no_pipelining),
+		T(test_timing_pipelined),
 		T(test_rcpt_550),
 		T(test_rcpt_450),
 		T(test_expect_rcpt_5_gets_550),
 		T(test_expect_rcpt_5_gets_250),
 		T(test_data_message),
 		T(test_data_pipelined),
+		T(test_bdat_pipelined),
+		T(test_bdat_rcpt_refused_554),
+		T(test_bdat_rcpt_refused_503),
+		T(test_bdat_no_pipelining),
+		T(test_bdat_two_rcpts),
+		T(test_bdat_two_rcpts_one_refused),
+		T(test_bdat_lmtp),
 		T(test_banner_421),
 		T(test_closed_after_banner),
 		T(test_closed_on_mail),
