@@ -547,6 +547,9 @@ stamp_write(struct sp_dialog *d, size_t first, int64_t t)
  * recipient accepted so far: it joins the group only behind one RCPT, whose
  * refusal leaves the server none, so that BDAT is refused (RFC 3030) and
  * nothing delivered; behind several it waits until each was accepted.
+ * QUIT may follow BDAT LAST (a command like any other, RFC 3030 4.1), which
+ * makes a delivery check cost what a RCPT check costs; it never follows the
+ * dot of DATA, where Haraka refuses it.
  */
 static bool
 joins_group(const struct sp_dialog *d, const struct step *s)
@@ -554,6 +557,9 @@ joins_group(const struct sp_dialog *d, const struct step *s)
 	enum kind prev = d->steps[d->sent - 1].kind;
 
 	if (s->kind == K_DELIVERY)
+		return true;
+	if (d->pipelining && s->kind == K_QUIT && d->chunking &&
+	    (prev == K_BDAT || prev == K_DELIVERY))
 		return true;
 	if (!d->pipelining || !groupable(prev) || s->kind == K_COMMAND)
 		return false;

@@ -1617,7 +1617,8 @@ check_bdat(const smtpprobe_result *r, const struct sconn *c, unsigned mail, unsi
  * With CHUNKING and PIPELINING: MAIL, RCPT and BDAT <n> LAST with the
  * message leave in one write (the server holds the MAIL and RCPT replies
  * until the chunk is read: the probe could not finish otherwise), and QUIT
- * only after BDAT's reply, which carries the queue id.
+ * with them: BDAT LAST ends the message, unlike the dot, and a delivery
+ * check costs what a RCPT check costs. BDAT's reply carries the queue id.
  */
 static void
 test_bdat_pipelined(void **state)
@@ -1654,14 +1655,13 @@ test_bdat_pipelined(void **state)
 	assert_int_equal(c->msg_first_chunk, c->cmds[1].chunk);
 	print_message("# MAIL, RCPT and BDAT arrived %lld us apart\n",
 		(long long)(c->cmds[3].at_us - c->cmds[1].at_us));
-	/* QUIT only after the reply to the end of the message. */
-	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+	/* QUIT did not wait for the reply to the end of the message. */
+	assert_true(c->cmds[4].chunk <= c->cmds[3].replied_at);
 	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
 		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 250 },
 		{ D, c->cmds[3].line, 250 }, { Q, "QUIT", 221 });
-	for (size_t i = 2; i <= 4; i++)
+	for (size_t i = 2; i <= 5; i++)
 		assert_true(smtpprobe_exchange_pipelined(r, i));
-	assert_false(smtpprobe_exchange_pipelined(r, 5));
 	assert_true(smtpprobe_stage_pipelined(r, SMTPPROBE_STAGE_DATA));
 	assert_int_equal(smtpprobe_stage_start_usec(r, D), smtpprobe_stage_start_usec(r, M));
 	assert_true(smtpprobe_stage_usec(r, D) >= smtpprobe_stage_usec(r, RC));
@@ -1702,12 +1702,12 @@ bdat_rcpt_refused(struct fx *f, const char *bdat_reply, int code)
 		{ D, c->cmds[3].line, code }, { Q, "QUIT", 221 });
 	assert_int_equal(smtpprobe_stage_code(r, D), code);
 	assert_string_equal(smtpprobe_result_queue_id(r), "");
-	/* The chunk was read and dropped; QUIT came after BDAT's refusal. */
+	/* The chunk was read and dropped; QUIT came in the same write. */
 	assert_false(c->msg_done);
 	assert_int_equal(evbuffer_get_length(c->msg), 0);
 	assert_int_equal(c->ncmds, 5);
 	assert_string_equal(c->cmds[4].line, "QUIT");
-	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
+	assert_int_equal(c->cmds[4].chunk, c->cmds[3].chunk);
 }
 
 static void
@@ -1789,9 +1789,11 @@ test_bdat_two_rcpts(void **state)
 	check_bdat(r, c, 1, 4);
 	assert_int_equal(c->cmds[3].chunk, c->cmds[1].chunk);
 	assert_true(c->cmds[4].chunk > c->cmds[3].replied_at);
-	assert_true(c->cmds[5].chunk > c->cmds[4].replied_at);
+	/* BDAT waited for both RCPT replies; QUIT went with it. */
+	assert_int_equal(c->cmds[5].chunk, c->cmds[4].chunk);
 	assert_true(smtpprobe_exchange_pipelined(r, 4));
-	assert_false(smtpprobe_exchange_pipelined(r, 5));
+	assert_true(smtpprobe_exchange_pipelined(r, 5));
+	assert_true(smtpprobe_exchange_pipelined(r, 6));
 }
 
 /* The second of two recipients refused: no BDAT at all, nothing delivered. */
@@ -1862,9 +1864,9 @@ test_bdat_lmtp(void **state)
 		{ Q, "QUIT", 221 });
 	assert_int_equal(smtpprobe_result_decider(r), 6);
 	assert_int_equal(smtpprobe_stage_code(r, D), 452);
-	/* Both answers read before QUIT. */
+	/* QUIT went with BDAT; both answers were read (above) before its 221. */
 	assert_int_equal(c->ncmds, 6);
-	assert_true(c->cmds[5].chunk > c->cmds[4].replied_at);
+	assert_true(c->cmds[5].chunk <= c->cmds[4].replied_at);
 }
 
 /* ============================================= 6. faults */
