@@ -16,7 +16,6 @@
 #include <config.h>
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "dialog.h"
 #include "rdns.h"
 #include "resolve.h"
@@ -325,31 +325,6 @@ target_addrs(struct target *t, const struct sockaddr_storage *a, size_t n)
 }
 
 static void
-set_port(struct sockaddr_storage *ss, unsigned port)
-{
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-}
-
-static socklen_t
-sa_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static void
-addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	const void *in = ss->ss_family == AF_INET6 ?
-	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
-	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-
-	inet_ntop(ss->ss_family, in, buf, (socklen_t)len);
-}
-
-static void
 rdns_done(void *arg, smtpprobe_rdns state, const char *ptr, const char *text)
 {
 	struct target *t = arg;
@@ -376,7 +351,7 @@ rdns_start(struct target *t, const struct sockaddr_storage *ss)
 {
 	struct sp_resolver *rs = resolver(t->p);
 
-	if (rs == NULL || (t->rdns = sp_rdns_start(rs, (const struct sockaddr *)ss, rdns_done, t)) == NULL)
+	if (rs == NULL || (t->rdns = sp_rdns_start(rs, ss, rdns_done, t)) == NULL)
 		snprintf(t->result->rdns_text, sizeof(t->result->rdns_text),
 			"reverse DNS lookup could not be started");
 }
@@ -441,12 +416,12 @@ target_dial(struct target *t)
 		maybe_finish(p);
 		return;
 	}
-	addr_text(ss, t->result->addr, sizeof(t->result->addr));
-	set_port(ss, t->result->port);
+	sp_addr_text(ss, t->result->addr, sizeof(t->result->addr));
+	sp_addr_set_port(ss, t->result->port);
 	if (t->pref >= 0)
 		info(p, t->result, "MX %d %s: dialling %s", t->pref, t->host, t->result->addr);
 	if ((t->dialog = sp_dialog_new(&env, t->result, dialog_done, t)) == NULL ||
-	    sp_dialog_start(t->dialog, (struct sockaddr *)ss, sa_len(ss)) == -1) {
+	    sp_dialog_start(t->dialog, (struct sockaddr *)ss, sp_addr_len(ss)) == -1) {
 		target_fail(t, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, "out of memory");
 		if (t->dialog != NULL)
 			sp_dialog_abort(t->dialog, SMTPPROBE_E_INTERNAL);
@@ -606,10 +581,10 @@ host_targets(struct smtpprobe_probe *p, const struct mxhost *h)
 		if (target_addrs(t, &h->addrs.a[i], 1) == -1)
 			continue;
 		if (p->opts->resolve_only) {
-			addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
+			sp_addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
 			t->result->start = t->result->end = elapsed(p);
 		} else if (p->timed_out || p->stopping || past_deadline(p)) {
-			addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
+			sp_addr_text(&t->addrs[0], t->result->addr, sizeof(t->result->addr));
 			target_fail(t, p->stopping ? SMTPPROBE_CANCELLED : SMTPPROBE_E_TIMEOUT,
 				SMTPPROBE_STAGE_CONNECT, "not dialled: %s",
 				p->stopping ? "cancelled" : "deadline passed");
