@@ -643,7 +643,7 @@ lookup_host(struct smtpprobe_probe *p, struct mxhost *h)
 
 /* @return 0, or -1 when the MX set means no host is to be checked. */
 static int
-take_mxset(struct smtpprobe_probe *p, int status, const struct sp_mxset *set)
+take_mxset(struct smtpprobe_probe *p, int status, const struct sp_mxrecs *set)
 {
 	const char *domain = p->opts->mx_domain;
 	size_t n;
@@ -672,7 +672,7 @@ take_mxset(struct smtpprobe_probe *p, int status, const struct sp_mxset *set)
 }
 
 static void
-mx_done(void *arg, int status, const struct sp_mxset *set)
+mx_done(void *arg, int status, const struct sp_mxrecs *set)
 {
 	struct smtpprobe_probe *p = arg;
 	const char *domain = p->opts->mx_domain;
