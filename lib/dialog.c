@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 
+#include "addr.h"
 #include "auth.h"
 #include "dialog.h"
 #include "message.h"
@@ -1202,7 +1203,6 @@ static void
 choose_helo(struct sp_dialog *d)
 {
 	struct sockaddr_storage ss = { 0 };
-	char addr[SP_ADDR_MAX];
 
 	if (d->env.opts->helo != NULL) {
 		snprintf(d->helo, sizeof(d->helo), "%s", d->env.opts->helo);
@@ -1211,15 +1211,8 @@ choose_helo(struct sp_dialog *d)
 	/* RFC 5321 4.1.4: a FQDN, or else the address literal of our end. */
 	if (gethostname(d->helo, sizeof(d->helo)) == 0 && strchr(d->helo, '.') != NULL)
 		return;
-	if (sp_conn_local(d->conn, &ss) == -1)
-		ss.ss_family = AF_UNSPEC;
-	if (ss.ss_family == AF_INET6 &&
-	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr)))
-		snprintf(d->helo, sizeof(d->helo), "[IPv6:%s]", addr);
-	else if (ss.ss_family == AF_INET &&
-	    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr)))
-		snprintf(d->helo, sizeof(d->helo), "[%s]", addr);
-	else
+	if (sp_conn_local(d->conn, &ss) == -1 ||
+	    sp_addr_literal(&ss, d->helo, sizeof(d->helo)) == NULL)
 		snprintf(d->helo, sizeof(d->helo), "localhost.localdomain");
 }
 

@@ -10,13 +10,14 @@
 #include <config.h>
 #endif
 
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "rdns.h"
 #include "resolve.h"
 
@@ -24,7 +25,7 @@ struct sp_rdns {
 	struct sp_resolver *rs;
 	struct sp_query *q;         /* the one query in flight */
 	struct sockaddr_storage addr;
-	char addrtext[64];
+	char addrtext[INET6_ADDRSTRLEN];
 	struct sp_names names;
 	size_t next;                /* the PTR name being confirmed */
 	sp_rdns_fn cb;
@@ -48,18 +49,6 @@ finish(struct sp_rdns *r, smtpprobe_rdns state, const char *ptr, const char *fmt
 	free(r);
 }
 
-static bool
-same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-	return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-	    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-}
-
 static void confirm_next(struct sp_rdns *r);
 
 static void
@@ -74,7 +63,7 @@ forward_done(void *arg, int status, const struct sp_addrs *addrs)
 		return;
 	}
 	for (size_t i = 0; status == 0 && i < addrs->n; i++)
-		if (same_addr(&addrs->a[i], &r->addr)) {
+		if (sp_addr_same(&addrs->a[i], &r->addr)) {
 			finish(r, SMTPPROBE_RDNS_CONFIRMED, name, "%s, forward-confirmed", name);
 			return;
 		}
@@ -120,25 +109,18 @@ ptr_done(void *arg, int status, const struct sp_names *names)
 }
 
 struct sp_rdns *
-sp_rdns_start(struct sp_resolver *rs, const struct sockaddr *sa, sp_rdns_fn cb, void *arg)
+sp_rdns_start(struct sp_resolver *rs, const struct sockaddr_storage *ss, sp_rdns_fn cb, void *arg)
 {
 	struct sp_rdns *r = calloc(1, sizeof(*r));
-	const void *in;
 
 	if (r == NULL)
 		return NULL;
 	r->rs = rs;
 	r->cb = cb;
 	r->arg = arg;
-	if (sa->sa_family == AF_INET6) {
-		memcpy(&r->addr, sa, sizeof(struct sockaddr_in6));
-		in = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	} else {
-		memcpy(&r->addr, sa, sizeof(struct sockaddr_in));
-		in = &((const struct sockaddr_in *)sa)->sin_addr;
-	}
-	inet_ntop(sa->sa_family, in, r->addrtext, sizeof(r->addrtext));
-	if ((r->q = sp_resolve_ptr(rs, sa, ptr_done, r)) == NULL) {
+	r->addr = *ss;
+	sp_addr_text(ss, r->addrtext, sizeof(r->addrtext));
+	if ((r->q = sp_resolve_ptr(rs, (const struct sockaddr *)ss, ptr_done, r)) == NULL) {
 		free(r);
 		return NULL;
 	}

@@ -21,8 +21,8 @@ struct sp_rdns;
  */
 typedef void (*sp_rdns_fn)(void *arg, smtpprobe_rdns state, const char *ptr, const char *text);
 
-/* @return the lookup, or NULL (errno) and then no callback. */
-struct sp_rdns *sp_rdns_start(struct sp_resolver *rs, const struct sockaddr *sa,
+/* @return the lookup of @p ss (IPv4 or IPv6), or NULL (errno) and then no callback. */
+struct sp_rdns *sp_rdns_start(struct sp_resolver *rs, const struct sockaddr_storage *ss,
 	sp_rdns_fn cb, void *arg);
 /* Completes @p r now, with SMTPPROBE_RDNS_NONE. */
 void sp_rdns_cancel(struct sp_rdns *r);

@@ -56,7 +56,7 @@ struct sp_query {
 		struct {
 			struct sp_addrs v4, v6;
 		} addrs;
-		struct sp_mxset mx;
+		struct sp_mxrecs mx;
 		struct sp_names names;
 	} u;
 };
@@ -451,7 +451,7 @@ mx_cmp(const void *a, const void *b)
 }
 
 static bool
-mx_known(const struct sp_mxset *set, const char *name)
+mx_known(const struct sp_mxrecs *set, const char *name)
 {
 	for (size_t i = 0; i < set->n; i++)
 		if (strcasecmp(set->mx[i].name, name) == 0)
@@ -470,7 +470,7 @@ static void
 mx_take(struct sp_query *q, const struct sp_part *part, void *rr)
 {
 	struct dns_rr_mx *mx = rr;
-	struct sp_mxset *set = &q->u.mx;
+	struct sp_mxrecs *set = &q->u.mx;
 	size_t nroot = 0;
 
 	(void)part;

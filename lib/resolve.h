@@ -40,8 +40,8 @@ struct sp_mx {
 	char name[SP_NAME_MAX];
 };
 
-/* A domain's mail exchangers: sorted by preference, then name; no duplicates. */
-struct sp_mxset {
+/* A domain's MX records: sorted by preference, then name; no duplicates. */
+struct sp_mxrecs {
 	size_t n;
 	size_t dropped;           /* records beyond SP_MAX_MX */
 	bool null_mx;             /* RFC 7505 "0 ." and nothing else */
@@ -60,7 +60,7 @@ struct sp_resolver;
 struct sp_query;
 
 typedef void (*sp_addrs_fn)(void *arg, int status, const struct sp_addrs *addrs);
-typedef void (*sp_mx_fn)(void *arg, int status, const struct sp_mxset *mx);
+typedef void (*sp_mx_fn)(void *arg, int status, const struct sp_mxrecs *mx);
 typedef void (*sp_names_fn)(void *arg, int status, const struct sp_names *names);
 
 /*

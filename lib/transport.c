@@ -12,7 +12,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "addr.h"
 #include "tls.h"
 #include "transport.h"
 
@@ -253,21 +253,12 @@ static int
 proxy_v1(struct sp_conn *c, const struct sockaddr_storage *src, const struct sockaddr_storage *dst)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], line[120];
-	bool v6 = src->ss_family == AF_INET6;
-	const void *sa = v6 ? (const void *)&((const struct sockaddr_in6 *)src)->sin6_addr :
-	    (const void *)&((const struct sockaddr_in *)src)->sin_addr;
-	const void *da = v6 ? (const void *)&((const struct sockaddr_in6 *)dst)->sin6_addr :
-	    (const void *)&((const struct sockaddr_in *)dst)->sin_addr;
-	unsigned sp = ntohs(v6 ? ((const struct sockaddr_in6 *)src)->sin6_port :
-	    ((const struct sockaddr_in *)src)->sin_port);
-	unsigned dp = ntohs(v6 ? ((const struct sockaddr_in6 *)dst)->sin6_port :
-	    ((const struct sockaddr_in *)dst)->sin_port);
 	int n;
 
-	if (inet_ntop(src->ss_family, sa, a, sizeof(a)) == NULL ||
-	    inet_ntop(dst->ss_family, da, b, sizeof(b)) == NULL)
+	if (sp_addr_text(src, a, sizeof(a)) == NULL || sp_addr_text(dst, b, sizeof(b)) == NULL)
 		return -1;
-	n = snprintf(line, sizeof(line), "PROXY %s %s %s %u %u\r\n", v6 ? "TCP6" : "TCP4", a, b, sp, dp);
+	n = snprintf(line, sizeof(line), "PROXY %s %s %s %u %u\r\n",
+		src->ss_family == AF_INET6 ? "TCP6" : "TCP4", a, b, sp_addr_port(src), sp_addr_port(dst));
 	return bufferevent_write(c->bev, line, (size_t)n);
 }
 

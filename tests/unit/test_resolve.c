@@ -112,7 +112,7 @@ on_addrs(void *arg, int status, const struct sp_addrs *a)
 }
 
 static void
-on_mx(void *arg, int status, const struct sp_mxset *mx)
+on_mx(void *arg, int status, const struct sp_mxrecs *mx)
 {
 	struct counts *c = arg;
 
