@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <smtpprobe.h>
 #include "range.h"
+#include "strlist.h"
 
 /* Plugin exit states, Monitoring Plugins' numbering. */
 enum sp_state { SP_OK = 0, SP_WARNING = 1, SP_CRITICAL = 2, SP_UNKNOWN = 3 };
@@ -18,12 +19,6 @@ enum sp_state { SP_OK = 0, SP_WARNING = 1, SP_CRITICAL = 2, SP_UNKNOWN = 3 };
 enum sp_output { SP_OUTPUT_NAGIOS, SP_OUTPUT_JSON, SP_OUTPUT_LLD };
 enum sp_mx_policy { SP_MX_WORST, SP_MX_ANY, SP_MX_PRIMARY };
 enum sp_proxy { SP_PROXY_NONE, SP_PROXY_V1, SP_PROXY_V2 };
-
-/* A growable list of owned strings. */
-struct sp_strlist {
-	char **v;
-	size_t n, cap;
-};
 
 struct sp_config {
 	/* target */

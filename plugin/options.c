@@ -19,31 +19,26 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cfg.h"
+#include "extraopts.h"
+#include "regexguard.h"
+#include "secret.h"
 
-#define BODY_MAX (1024 * 1024)     /* --body @FILE */
-#define AUTHFILE_MAX (64 * 1024)   /* --authfile */
-#define INI_MAX (1024 * 1024)      /* --extra-opts */
 #define HOST_MAX 253               /* RFC 1035 name length in text form */
 #define MAX_HOSTS 1024             /* -H, as the library allows */
 #define ADDR_MAX 254               /* RFC 5321 path is 256 octets with <> */
 #define COMMAND_MAX 510            /* RFC 5321 command line is 512 with CRLF */
 #define TIMEOUT_MAX_S 3600
 #define CERT_DAYS_MAX 100000
-#define DEFAULT_SECTION "check_smtp_probe"
 
 /* Values of long options that have no short letter: above any char. */
 enum {
@@ -161,14 +156,6 @@ set_name(struct parser *ps, int val)
 		snprintf(ps->name, sizeof ps->name, "--%s", o->name);
 }
 
-/* Wipes a secret so that neither free() nor a core dump keeps it. */
-static void
-wipe(char *s)
-{
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
-}
-
 static char *
 dup_upper(const char *s)
 {
@@ -192,49 +179,10 @@ set_str(struct parser *ps, const char **field, const char *value)
 	return 0;
 }
 
-/* Appends @p s to @p l, which takes ownership; the array doubles as needed. */
-static int
-strlist_push(struct sp_strlist *l, char *s)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap != 0 ? l->cap * 2 : 8;
-		char **v;
-
-		if (cap < l->cap || cap > SIZE_MAX / sizeof *v)
-			return -1;
-		v = realloc(l->v, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = s;
-	return 0;
-}
-
 static int
 strlist_add_copy(struct parser *ps, struct sp_strlist *l, const char *s)
 {
-	char *d = strdup(s);
-
-	if (d == NULL || strlist_push(l, d) < 0) {
-		free(d);
-		return fail(ps, "out of memory");
-	}
-	return 0;
-}
-
-/* Frees the array and, when @p owned, the strings, wiping them first. */
-static void
-strlist_free(struct sp_strlist *l, bool owned)
-{
-	for (size_t i = 0; owned && i < l->n; i++) {
-		wipe(l->v[i]);
-		free(l->v[i]);
-	}
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
+	return sp_strlist_add_copy(l, s) < 0 ? fail(ps, "out of memory") : 0;
 }
 
 static bool
@@ -273,85 +221,6 @@ parse_uint(const char *s, size_t len, unsigned long min, unsigned long max,
 		return -1;
 	*out = v;
 	return 0;
-}
-
-/*
- * Reads a whole regular file of at most @p max bytes into an owned,
- * NUL-terminated buffer. NUL bytes are refused: what is read here becomes
- * message text, a password or options. The buffer is allocated once (no
- * realloc), so a secret never leaves a stale copy on the heap.
- */
-static int
-read_file(struct parser *ps, const char *path, size_t max, bool secret,
-	char **out, size_t *outlen)
-{
-	struct stat st;
-	size_t len = 0;
-	char *buf;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return fail(ps, "%s: cannot read %s: %s", ps->name, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(ps, "%s: %s is not a regular file", ps->name, path);
-	}
-	if (secret && (st.st_mode & S_IROTH)) {
-		close(fd);
-		return fail(ps, "%s: %s is readable by everyone (chmod o-r)", ps->name, path);
-	}
-	buf = malloc(max + 1);
-	if (buf == NULL) {
-		close(fd);
-		return fail(ps, "out of memory");
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, max + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fail(ps, "%s: cannot read %s: %s", ps->name, path, strerror(errno));
-			break;
-		}
-		if (n == 0 || (len += (size_t)n) > max)
-			break;
-	}
-	close(fd);
-	if (rc == 0 && len > max)
-		rc = fail(ps, "%s: %s is larger than %zu bytes", ps->name, path, max);
-	else if (rc == 0 && memchr(buf, '\0', len) != NULL)
-		rc = fail(ps, "%s: %s contains a NUL byte", ps->name, path);
-	if (rc < 0) {
-		explicit_bzero(buf, max + 1);
-		free(buf);
-		return -1;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-/* Trims whitespace at both ends, in place. */
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (is_space(*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && is_space(e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 /* ------------------------------------------------------------ validators */
@@ -589,137 +458,15 @@ opt_command(struct parser *ps, const char *arg)
 	return strlist_add_copy(ps, &ps->cfg->commands, arg);
 }
 
-/*
- * glibc's regcomp() expands every repetition by copying what it repeats:
- * "(a{1,255}){1,255}" becomes 65,000 copies, and "5?++++++++++" or
- * "((((a?)+)+)+)+..." grow exponentially (node copies, then epsilon
- * closures), so a 40-byte -R could make the plugin allocate gigabytes or
- * spin for minutes (found by tests/fuzz). Adjacent repetitions, undefined
- * in POSIX EREs, are refused; otherwise this estimates the expanded size --
- * each element times the repetitions around it, a '+' counted 4 times and
- * '*' and '?' twice for the closures they add -- and refuses what passes
- * REGEX_COST_MAX. Real response patterns stay far below it. The expansion is
- * also compiled in quadratic time: "a{1,19000}" took 15 s, "a{1,2000}" 0.15 s
- * (found by a 30-minute fuzz run), hence 1000.
- */
-#define REGEX_COST_MAX 1000UL
-#define REGEX_DEPTH_MAX 32
-
-/* An interval "{m}", "{m,}" or "{m,n}" at s: @return its multiplier, 0 if none. */
-static unsigned long
-regex_interval(const char *s, size_t *len)
-{
-	unsigned long m = 0, n = 0;
-	size_t i = 1;
-	bool comma = false, digits = false;
-
-	for (; s[i] != '\0' && s[i] != '}'; i++) {
-		if (s[i] == ',' && !comma) {
-			comma = true;
-		} else if (s[i] >= '0' && s[i] <= '9') {
-			unsigned long *v = comma ? &n : &m;
-
-			digits = true;
-			if (*v <= REGEX_COST_MAX)
-				*v = *v * 10 + (unsigned long)(s[i] - '0');
-		} else {
-			return 0;
-		}
-	}
-	if (s[i] != '}' || !digits)
-		return 0;
-	*len = i;
-	return (n > m ? n : m) + 1 + (comma && n == 0);
-}
-
-static unsigned long
-regex_cost(const char *s)
-{
-	unsigned long sum[REGEX_DEPTH_MAX], last[REGEX_DEPTH_MAX];
-	int depth = 0;
-
-	bool after_dup = false;
-
-	sum[0] = last[0] = 0;
-	for (size_t i = 0; s[i] != '\0'; i++) {
-		unsigned long mult = 0, elem = 1;
-		size_t len = 0;
-
-		switch (s[i]) {
-		case '\\':
-			if (s[i + 1] != '\0')
-				i++;
-			break;
-		case '[': /* a bracket expression is one element */
-			i++;
-			if (s[i] == '^')
-				i++;
-			if (s[i] == ']')
-				i++;
-			while (s[i] != '\0' && s[i] != ']')
-				i++;
-			if (s[i] == '\0')
-				i--;
-			break;
-		case '(':
-			if (++depth == REGEX_DEPTH_MAX)
-				return REGEX_COST_MAX + 1;
-			sum[depth] = last[depth] = 0;
-			continue;
-		case ')':
-			if (depth > 0)
-				elem = sum[depth--] + 1;
-			break;
-		case '+':
-			mult = 4;
-			break;
-		case '*':
-		case '?':
-			mult = 2;
-			break;
-		case '{':
-			if ((mult = regex_interval(s + i, &len)) != 0)
-				i += len;
-			break;
-		}
-		if (mult != 0 && after_dup)
-			return REGEX_COST_MAX + 1; /* "a+*", "a{2}{3}", "5?+" */
-		after_dup = mult != 0;
-		if (mult != 0) {
-			/* the repetition copies the last element mult times */
-			if (last[depth] > REGEX_COST_MAX / mult)
-				return REGEX_COST_MAX + 1;
-			sum[depth] += last[depth] * (mult - 1);
-			last[depth] *= mult;
-		} else {
-			sum[depth] += elem;
-			last[depth] = elem;
-		}
-		if (sum[depth] > REGEX_COST_MAX)
-			return REGEX_COST_MAX + 1;
-	}
-	while (depth > 0) /* unclosed: regcomp() refuses it anyway */
-		sum[depth - 1] += sum[depth], depth--;
-	return sum[0];
-}
-
 /* -R: compiled once to catch a bad regex now rather than mid-dialog. */
 static int
 opt_response(struct parser *ps, const char *arg)
 {
 	regex_t re;
-	char msg[128];
-	int rc;
+	char msg[512];
 
-	if (regex_cost(arg) > REGEX_COST_MAX)
-		return fail(ps, "%s: regular expression \"%s\" is too complex "
-			"(repetitions expand past %lu elements)", ps->name, arg, REGEX_COST_MAX);
-	rc = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
-
-	if (rc != 0) {
-		regerror(rc, &re, msg, sizeof msg);
-		return fail(ps, "%s: bad regular expression \"%s\": %s", ps->name, arg, msg);
-	}
+	if (sp_regex_compile(ps->name, arg, &re, msg, sizeof msg) < 0)
+		return fail(ps, "%s", msg);
 	regfree(&re);
 	return strlist_add_copy(ps, &ps->cfg->responses, arg);
 }
@@ -731,12 +478,11 @@ opt_body(struct parser *ps, const char *arg)
 	char *body;
 	size_t len;
 
+	char msg[512];
+
 	if (arg[0] == '@') {
-		if (read_file(ps, arg + 1, BODY_MAX, false, &body, &len) < 0)
-			return -1;
-		char *shrunk = realloc(body, len + 1); /* not a secret: realloc is fine */
-		if (shrunk != NULL)
-			body = shrunk;
+		if (sp_read_body(arg + 1, &body, &len, msg, sizeof msg) < 0)
+			return fail(ps, "%s", msg);
 	} else {
 		len = strlen(arg);
 		body = strdup(arg);
@@ -813,7 +559,7 @@ opt_require_ext(struct parser *ps, const char *arg)
 			return fail(ps, "out of memory");
 		for (size_t i = 0; i < n; i++)
 			kw[i] = (char)toupper((unsigned char)kw[i]);
-		if (strlist_push(&ps->cfg->require_ext, kw) < 0) {
+		if (sp_strlist_push(&ps->cfg->require_ext, kw) < 0) {
 			free(kw);
 			return fail(ps, "out of memory");
 		}
@@ -906,8 +652,7 @@ set_password(struct parser *ps, const char *pass)
 	d = strdup(pass);
 	if (d == NULL)
 		return fail(ps, "out of memory");
-	wipe(ps->cfg->auth_pass);
-	free(ps->cfg->auth_pass);
+	sp_wipe_free(ps->cfg->auth_pass);
 	ps->cfg->auth_pass = d;
 	return 0;
 }
@@ -921,7 +666,7 @@ opt_authpass(struct parser *ps, char *arg)
 {
 	int rc = set_password(ps, arg);
 
-	wipe(arg);
+	sp_wipe(arg);
 	return rc;
 }
 
@@ -1087,7 +832,7 @@ opt_host(struct parser *ps, const char *arg)
 	if (check_host(ps, arg) < 0)
 		return -1;
 	if (!ps->cli_hosts && !from_ini(ps, arg)) {
-		strlist_free(hosts, true);
+		sp_strlist_free(hosts, true);
 		ps->cli_hosts = true;
 	}
 	if (hosts->n == MAX_HOSTS)
@@ -1187,241 +932,35 @@ getopt_error(struct parser *ps, int c, char **argv)
 	return fail(ps, "unknown or ambiguous option %.*s", (int)strcspn(arg, "="), arg);
 }
 
-/* ------------------------------------------------------------ --extra-opts */
-
-static bool
-is_ini_key(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (!is_ldh(*s) && *s != '_')
-			return false;
-	return true;
-}
-
-/* One "key[=value]" line of the wanted section, as "--key[=value]". */
-static int
-ini_add(struct parser *ps, char *line, const char *path, unsigned lineno)
-{
-	char *eq = strchr(line, '=');
-	char *key = line, *value = NULL, *arg;
-	size_t len;
-
-	if (eq != NULL) {
-		*eq = '\0';
-		value = trim(eq + 1);
-	}
-	key = trim(key);
-	if (!is_ini_key(key))
-		return fail(ps, "--extra-opts: %s:%u: bad key \"%s\"", path, lineno, key);
-	len = 2 + strlen(key) + (value != NULL ? 1 + strlen(value) : 0) + 1;
-	arg = malloc(len);
-	if (arg == NULL)
-		return fail(ps, "out of memory");
-	snprintf(arg, len, "--%s%s%s", key, value != NULL ? "=" : "", value != NULL ? value : "");
-	if (strlist_push(&ps->ini, arg) < 0) {
-		wipe(arg);
-		free(arg);
-		return fail(ps, "out of memory");
-	}
-	return 0;
-}
-
-/*
- * Collects the keys of every "[section]" of the file (a section may appear
- * more than once). Comments are whole lines starting with ';' or '#': a
- * value, a password say, may contain either.
- * @return 1 when the section was found, 0 when not, -1 on error.
- */
-static int
-ini_parse(struct parser *ps, char *text, const char *path, const char *section)
-{
-	bool in_section = false, found = false;
-	unsigned lineno = 0;
-	char *next;
-
-	for (char *line = text; line != NULL; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		lineno++;
-		line = trim(line);
-		if (*line == '\0' || *line == ';' || *line == '#')
-			continue;
-		if (*line == '[') {
-			size_t len = strlen(line);
-
-			if (line[len - 1] != ']')
-				return fail(ps, "--extra-opts: %s:%u: bad section line", path, lineno);
-			line[len - 1] = '\0';
-			in_section = strcmp(trim(line + 1), section) == 0;
-			found = found || in_section;
-			continue;
-		}
-		if (in_section && ini_add(ps, line, path, lineno) < 0)
-			return -1;
-	}
-	return found ? 1 : 0;
-}
-
-/* The default ini file: $MP_CONFIG_FILE, then the Monitoring Plugins places. */
-static const char *
-find_ini_file(void)
-{
-	static const char *const places[] = {
-		"/etc/nagios/plugins.ini",
-		"/usr/local/nagios/etc/plugins.ini",
-		"/usr/local/etc/nagios/plugins.ini",
-		"/etc/opt/nagios/plugins.ini",
-		"/etc/nagios-plugins.ini",
-		"/usr/local/etc/nagios-plugins.ini",
-		"/etc/opt/nagios-plugins.ini",
-	};
-	const char *env = getenv("MP_CONFIG_FILE");
-	struct stat st;
-
-	if (env != NULL && *env != '\0' && stat(env, &st) == 0)
-		return env;
-	for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
-		if (stat(places[i], &st) == 0)
-			return places[i];
-	return NULL;
-}
-
-/* --extra-opts[=[section][@file]]: appends the section's options to ps->ini. */
-static int
-load_extra_opts(struct parser *ps, const char *locator)
-{
-	const char *at = strchr(locator, '@');
-	size_t seclen = at != NULL ? (size_t)(at - locator) : strlen(locator);
-	char section[256];
-	const char *path;
-	char *text;
-	size_t len;
-	int rc;
-
-	snprintf(ps->name, sizeof ps->name, "--extra-opts");
-	if (seclen >= sizeof section)
-		return fail(ps, "--extra-opts: section name too long");
-	if (seclen == 0)
-		snprintf(section, sizeof section, "%s", DEFAULT_SECTION);
-	else
-		snprintf(section, sizeof section, "%.*s", (int)seclen, locator);
-	path = at != NULL ? at + 1 : find_ini_file();
-	if (path == NULL)
-		return fail(ps, "--extra-opts: no ini file found (set MP_CONFIG_FILE or give @FILE)");
-	if (*path == '\0')
-		return fail(ps, "--extra-opts: empty file name after '@'");
-	if (read_file(ps, path, INI_MAX, false, &text, &len) < 0)
-		return -1;
-	rc = ini_parse(ps, text, path, section);
-	explicit_bzero(text, len); /* it may hold a password */
-	free(text);
-	if (rc == 0)
-		return fail(ps, "--extra-opts: no section [%s] in %s", section, path);
-	return rc < 0 ? -1 : 0;
-}
-
-/*
- * Builds the argv getopt runs over: argv[0], the ini options, then the
- * command line without its --extra-opts, so that the command line comes last
- * and wins. Only the exact spellings "--extra-opts" and "--extra-opts=..."
- * are taken, as monitoring-plugins does; scanning stops at "--".
- */
-static int
-build_args(struct parser *ps, int argc, char **argv)
-{
-	struct sp_strlist rest = { NULL, 0, 0 };
-	bool options = true;
-	int rc = 0;
-
-	for (int i = 1; i < argc && rc == 0; i++) {
-		if (options && strcmp(argv[i], "--") == 0)
-			options = false;
-		if (options && strcmp(argv[i], "--extra-opts") == 0)
-			rc = load_extra_opts(ps, "");
-		else if (options && strncmp(argv[i], "--extra-opts=", 13) == 0)
-			rc = load_extra_opts(ps, argv[i] + 13);
-		else if (strlist_push(&rest, argv[i]) < 0)
-			rc = fail(ps, "out of memory");
-	}
-	if (rc == 0 && strlist_push(&ps->args, argc > 0 && argv[0] != NULL
-			? argv[0] : (char *)DEFAULT_SECTION) < 0)
-		rc = fail(ps, "out of memory");
-	for (size_t i = 0; rc == 0 && i < ps->ini.n; i++)
-		if (strlist_push(&ps->args, ps->ini.v[i]) < 0)
-			rc = fail(ps, "out of memory");
-	for (size_t i = 0; rc == 0 && i < rest.n; i++)
-		if (strlist_push(&ps->args, rest.v[i]) < 0)
-			rc = fail(ps, "out of memory");
-	if (rc == 0 && (ps->args.n > INT_MAX - 1 || strlist_push(&ps->args, NULL) < 0))
-		rc = fail(ps, "out of memory");
-	strlist_free(&rest, false);
-	return rc;
-}
-
 /* ------------------------------------------------------------ after getopt */
 
-/*
- * --authfile: "username=..." and "password=..." lines (blank lines and
- * '#'/';' comments allowed). -U and -P win over the file, in any order.
- */
-static int
-apply_authfile(struct parser *ps)
-{
-	struct sp_config *cfg = ps->cfg;
-	char *text, *next;
-	size_t len;
-	int rc = 0;
-
-	set_name(ps, OPT_AUTHFILE);
-	if (read_file(ps, cfg->authfile, AUTHFILE_MAX, true, &text, &len) < 0)
-		return -1;
-	for (char *line = text; line != NULL && rc == 0; line = next) {
-		char *eq, *key;
-
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		key = trim(line);
-		if (*key == '\0' || *key == '#' || *key == ';')
-			continue;
-		eq = strchr(key, '=');
-		if (eq == NULL) {
-			rc = fail(ps, "--authfile: a line is not key=value");
-			break;
-		}
-		*eq = '\0';
-		char *value = trim(eq + 1);
-		key = trim(key);
-		if (strcmp(key, "username") == 0)
-			rc = cfg->auth_user != NULL ? 0 : opt_checked_str(ps, &cfg->auth_user, value, check_wire);
-		else if (strcmp(key, "password") == 0)
-			rc = cfg->auth_pass != NULL ? 0 : set_password(ps, value);
-		else
-			rc = fail(ps, "--authfile: unknown key \"%s\" (username, password)", key);
-	}
-	explicit_bzero(text, len);
-	free(text);
-	return rc;
-}
-
+/* --authfile, then SMTP_PROBE_PASSWORD: -U and -P win over the file, the file over the environment. */
 static int
 apply_secrets(struct parser *ps)
 {
 	struct sp_config *cfg = ps->cfg;
-	char *pass;
+	struct sp_authfile af;
+	const char *pass;
+	char msg[512];
+	int rc = 0;
 
-	if (cfg->authfile != NULL && apply_authfile(ps) < 0)
-		return -1;
-	/* Empty is unset: Icinga 2 passes every env entry, empty when unused. */
-	pass = getenv("SMTP_PROBE_PASSWORD");
-	if (cfg->auth_pass == NULL && pass != NULL && *pass != '\0') {
-		snprintf(ps->name, sizeof ps->name, "SMTP_PROBE_PASSWORD");
-		return set_password(ps, pass);
+	if (cfg->authfile != NULL) {
+		if (sp_authfile_read(cfg->authfile, cfg->auth_user == NULL, cfg->auth_pass == NULL,
+				&af, msg, sizeof msg) < 0)
+			return fail(ps, "%s", msg);
+		if (af.user != NULL)
+			rc = set_str(ps, &cfg->auth_user, af.user);
+		if (rc == 0 && af.pass != NULL)
+			rc = set_password(ps, af.pass);
+		sp_authfile_free(&af);
+		if (rc < 0)
+			return -1;
 	}
-	return 0;
+	if (cfg->auth_pass != NULL)
+		return 0;
+	if (sp_env_password(&pass, msg, sizeof msg) < 0)
+		return fail(ps, "%s", msg);
+	return pass != NULL ? set_password(ps, pass) : 0;
 }
 
 /* Checks that need the whole command line. */
@@ -1516,6 +1055,7 @@ sp_options_parse(int argc, char **argv, struct sp_config *cfg, char *err, size_t
 {
 	struct parser ps;
 	enum sp_action act = SP_USAGE_ERROR;
+	char msg[512];
 
 	memset(&ps, 0, sizeof ps);
 	ps.cfg = cfg;
@@ -1525,14 +1065,16 @@ sp_options_parse(int argc, char **argv, struct sp_config *cfg, char *err, size_t
 		err[0] = '\0';
 	set_defaults(cfg);
 
-	if (build_args(&ps, argc, argv) == 0)
+	if (sp_extraopts_argv(argc, argv, &ps.ini, &ps.args, msg, sizeof msg) < 0)
+		fail(&ps, "%s", msg);
+	else
 		act = run_getopt(&ps);
 	if (act == SP_RUN && (apply_secrets(&ps) < 0 || check_combination(&ps) < 0))
 		act = SP_USAGE_ERROR;
 
 	/* the ini strings may hold a password (--authpass=...): wiped */
-	strlist_free(&ps.ini, true);
-	strlist_free(&ps.args, false);
+	sp_strlist_free(&ps.ini, true);
+	sp_strlist_free(&ps.args, false);
 	if (act != SP_RUN)
 		sp_config_free(cfg); /* safe to call again */
 	return act;
@@ -1555,106 +1097,16 @@ sp_config_free(struct sp_config *cfg)
 		free((char *)*strs[i]);
 		*strs[i] = NULL;
 	}
-	strlist_free(&cfg->hosts, true);
-	strlist_free(&cfg->rcpts, true);
-	strlist_free(&cfg->commands, true);
-	strlist_free(&cfg->responses, true);
-	strlist_free(&cfg->headers, true);
-	strlist_free(&cfg->require_ext, true);
+	sp_strlist_free(&cfg->hosts, true);
+	sp_strlist_free(&cfg->rcpts, true);
+	sp_strlist_free(&cfg->commands, true);
+	sp_strlist_free(&cfg->responses, true);
+	sp_strlist_free(&cfg->headers, true);
+	sp_strlist_free(&cfg->require_ext, true);
 	free(cfg->body);
 	cfg->body = NULL;
 	cfg->bodylen = 0;
-	wipe(cfg->auth_pass);
-	free(cfg->auth_pass);
+	sp_wipe_free(cfg->auth_pass);
 	cfg->auth_pass = NULL;
 	cfg->notify = NULL;
-}
-
-void
-sp_options_help(void)
-{
-	fputs(
-"Usage: check_smtp_probe -H HOST | -M DOMAIN [-p PORT] [-4|-6] [-S|-s]\n"
-"  [-f FROM] [--rcpt ADDR]... [--data] [-A MECH -U USER -P PASS]\n"
-"  [-w [STAGE=]RANGE[,...]] [-c [STAGE=]RANGE[,...]] [-t SECONDS[:STATE]]\n"
-"  [-v] [--output nagios|json|lld] [--extra-opts=[SECTION][@FILE]]\n"
-"\n"
-"Target:\n"
-"  -H, --hostname HOST      server name or IP address; repeatable: several\n"
-"                           hosts are checked at once, worst state wins\n"
-"  -M, --mx DOMAIN          check every MX host of DOMAIN instead of -H\n"
-"      --mx-policy POLICY   worst (default), any (OK if one target is OK)\n"
-"                           or primary (judged on the best preference only)\n"
-"      --max-targets N      with -M, check at most N addresses (default 32);\n"
-"                           with several -H, only the first N hosts\n"
-"      --require-fcrdns     WARNING unless the reverse DNS of the address is\n"
-"                           forward-confirmed and names the banner's host\n"
-"  -p, --port N             port (default 25, 465 with --tls)\n"
-"  -4, --use-ipv4           IPv4 addresses only\n"
-"  -6, --use-ipv6           IPv6 addresses only\n"
-"      --dns-server ADDR[:PORT]  resolver to ask instead of /etc/resolv.conf\n"
-"                           (IPv6 with a port as [ADDR]:PORT)\n"
-"\n"
-"Dialog:\n"
-"  -e, --expect TEXT        text the banner must contain (default 220)\n"
-"  -F, --fqdn NAME          name sent in EHLO/HELO (default: this host's FQDN)\n"
-"  -L, --lmtp               LHLO instead of EHLO\n"
-"  -C, --command CMD        extra command after EHLO (repeatable)\n"
-"  -R, --response REGEX     extended regex the reply to the matching -C\n"
-"                           must match (repeatable, paired in order)\n"
-"  -f, --from ADDR          MAIL FROM address (\"\" for the null sender)\n"
-"      --rcpt ADDR          RCPT TO address (repeatable); then RSET\n"
-"      --notify LIST        DSN NOTIFY: success,failure,delay or never\n"
-"      --data               send a test message (needs -f and --rcpt)\n"
-"      --subject TEXT       subject of the test message\n"
-"      --header 'N: V'      extra header of the test message (repeatable)\n"
-"      --body TEXT|@FILE    body of the test message (FILE up to 1 MiB)\n"
-"      --quit-after STAGE   QUIT after banner, ehlo, starttls, auth, mail\n"
-"                           or rcpt\n"
-"      --expect-reply STAGE=CLASS  good reply class (2, 4 or 5) of a stage,\n"
-"                           e.g. rcpt=5 for an open relay check (repeatable)\n"
-"      --require-ext EXT[,EXT...]  CRITICAL unless EHLO advertises each\n"
-"  -q, --ignore-quit-failure  a failed QUIT does not change the state\n"
-"\n"
-"TLS:\n"
-"  -S, --starttls           STARTTLS, then EHLO again\n"
-"  -s, --tls, --ssl         implicit TLS from the first byte (SMTPS)\n"
-"  -D, --certificate WARN[,CRIT]  days the certificate must still be valid\n"
-"      --sni[=NAME]         SNI name (default: the host being checked)\n"
-"      --insecure           report but do not fail on chain or name errors\n"
-"      --ca-file FILE       trust anchors file (default: the system store)\n"
-"      --ca-path DIR        trust anchors directory\n"
-"      --tls-min VERSION    lowest TLS version: 1.0, 1.1, 1.2 or 1.3\n"
-"\n"
-"Authentication and proxy:\n"
-"  -A, --authtype MECH      PLAIN, LOGIN or CRAM-MD5\n"
-"  -U, --authuser USER      user name\n"
-"  -P, --authpass PASS      password (better: --authfile or the environment\n"
-"                           variable SMTP_PROBE_PASSWORD)\n"
-"      --authfile FILE      lines username=... and password=...; must not be\n"
-"                           readable by everyone\n"
-"      --allow-plaintext-auth  permit AUTH without TLS\n"
-"  -r, --proxy[=v1|v2]      send a PROXY protocol header (default v1)\n"
-"\n"
-"Thresholds and output:\n"
-"  -w, --warning RANGE      seconds: a RANGE applies to the total time,\n"
-"  -c, --critical RANGE     STAGE=RANGE[,...] to stages (time or total names\n"
-"                           the total); Monitoring Plugins range syntax\n"
-"  -t, --timeout SECONDS[:STATE]  whole-check timeout (default 10, at most\n"
-"                           3600) and the state on expiry (ok, warning,\n"
-"                           critical (default) or unknown)\n"
-"  -v, --verbose            a line per stage, then the transcript\n"
-"                           (repeatable)\n"
-"      --transcript FILE    write the dialog to FILE, secrets redacted\n"
-"      --output FORMAT      nagios (default), json or lld (Zabbix discovery\n"
-"                           of the MX hosts and addresses of -M; no dialog)\n"
-"      --extra-opts[=[SECTION][@FILE]]  read options from an ini file\n"
-"                           (section check_smtp_probe; file from\n"
-"                           MP_CONFIG_FILE or /etc/nagios/plugins.ini...)\n"
-"  -h, --help               this help\n"
-"  -V, --version            the version\n"
-"\n"
-"Stages: dns connect tls banner ehlo starttls auth command mail rcpt data\n"
-"rset quit.\n",
-		stdout);
 }
