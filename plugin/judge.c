@@ -101,7 +101,7 @@ judge_reply(const struct sp_config *cfg, struct sp_target_verdict *v)
 	char q[SP_WHY_MAX];
 
 	smtpprobe_stage st = smtpprobe_result_stage(r);
-	int want = cfg->expect_class[st];
+	int want = smtpprobe_opts_expect_class(cfg->lib, st);
 
 	if (i < 0)
 		return;
@@ -201,23 +201,17 @@ judge_exts(const struct sp_config *cfg, struct sp_target_verdict *v)
 static void
 judge_responses(const struct sp_config *cfg, struct sp_target_verdict *v)
 {
-	for (size_t n = 0; n < cfg->responses.n; n++) {
+	for (size_t n = 0; n < cfg->nresponses; n++) {
 		size_t i = find_stage(v->r, SMTPPROBE_STAGE_COMMAND, n);
 		char line[SP_WHY_MAX];
-		regex_t re;
-		int nomatch;
 
 		if (i == (size_t)-1 || smtpprobe_exchange_code(v->r, i) == 0)
 			continue;
 		snprintf(line, sizeof(line), "%d %s", smtpprobe_exchange_code(v->r, i),
 			smtpprobe_exchange_text(v->r, i));
-		if (regcomp(&re, cfg->responses.v[n], REG_EXTENDED | REG_NOSUB) != 0)
-			continue; /* validated by options.c already */
-		nomatch = regexec(&re, line, 0, NULL, 0);
-		regfree(&re);
-		if (nomatch)
+		if (regexec(&cfg->responses[n].re, line, 0, NULL, 0) != 0)
 			raise_to(v, SP_WARNING, "reply '%s' to '%s' does not match '%s'", line,
-				smtpprobe_exchange_command(v->r, i), cfg->responses.v[n]);
+				smtpprobe_exchange_command(v->r, i), cfg->responses[n].pattern);
 	}
 }
 
@@ -490,7 +484,7 @@ mx_summary(const struct sp_config *cfg, const smtpprobe_probe *p, struct sp_repo
 	}
 	buf[0] = '\0';
 	append(buf, len, "%zu of %zu %shost%s OK", ok, hosts,
-		cfg->mx_domain != NULL ? "MX " : "", hosts == 1 ? "" : "s");
+		smtpprobe_opts_mx_domain(cfg->lib) != NULL ? "MX " : "", hosts == 1 ? "" : "s");
 	no_fd_note(rep, buf, len);
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++)
 		for (size_t i = 0; i < rep->n; i++)

@@ -462,9 +462,9 @@ sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *r
 	fprintf(out, "{\"state\":\"%s\",\"exit_code\":%d,\"summary\":",
 		sp_state_name(rep->state), (int)rep->state);
 	json_str(out, rep->summary);
-	if (cfg->mx_domain != NULL) {
+	if (smtpprobe_opts_mx_domain(cfg->lib) != NULL) {
 		fputs(",\"domain\":", out);
-		json_str(out, cfg->mx_domain);
+		json_str(out, smtpprobe_opts_mx_domain(cfg->lib));
 	}
 	fputs(",\"notes\":", out);
 	json_str(out, rep->notes != NULL ? rep->notes : "");
