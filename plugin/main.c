@@ -7,12 +7,10 @@
 #endif
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <smtpprobe.h>
@@ -33,22 +31,12 @@ on_line(const smtpprobe_result *r, smtpprobe_dir dir, const char *line, size_t l
 	int64_t usec, void *arg)
 {
 	struct run *run = arg;
-	char *buf;
-	int n;
+	bool whose = sp_multi_target(run->cfg) && *smtpprobe_result_addr(r) != '\0';
 
-	if (!run->collect)
-		return;
-	if (!sp_multi_target(run->cfg) || *smtpprobe_result_addr(r) == '\0') {
-		sp_transcript_add(&run->transcript, dir, line, len, usec);
-		return;
-	}
 	/* The dialogs run at once: each line says whose it is. */
-	if ((buf = malloc(len + 64)) == NULL)
-		return;
-	n = snprintf(buf, 64, "[%s] ", smtpprobe_result_addr(r));
-	memcpy(buf + n, line, len);
-	sp_transcript_add(&run->transcript, dir, buf, (size_t)n + len, usec);
-	free(buf);
+	if (run->collect)
+		sp_transcript_add(&run->transcript, dir, whose ? smtpprobe_result_addr(r) : NULL,
+			line, len, usec);
 }
 
 static void
@@ -58,22 +46,6 @@ on_done(smtpprobe_probe *p, void *arg)
 
 	(void)p;
 	event_base_loopbreak(run->base);
-}
-
-static int
-write_transcript(const char *path, const struct sp_transcript *t)
-{
-	/* It may hold addresses and message text: not for other users' eyes. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t n = 0;
-
-	if (fd == -1)
-		return -1;
-	if (t->len > 0)
-		n = write(fd, t->buf, t->len);
-	if (close(fd) == -1 || n != (ssize_t)t->len)
-		return -1;
-	return 0;
 }
 
 static enum sp_state
@@ -152,7 +124,7 @@ run_check(const struct sp_config *cfg)
 		goto out;
 	}
 	event_base_dispatch(base);
-	if (cfg->transcript != NULL && write_transcript(cfg->transcript, &run.transcript) == -1) {
+	if (cfg->transcript != NULL && sp_transcript_write(cfg->transcript, &run.transcript) == -1) {
 		snprintf(why, sizeof(why), "cannot write transcript %s: %s", cfg->transcript, strerror(errno));
 		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, why);
 		goto out;

@@ -15,8 +15,6 @@
 
 #include "output.h"
 
-#define SP_TRANSCRIPT_MAX (1024 * 1024)
-
 /* @return the length of a valid UTF-8 sequence at @p s, or 0. */
 static size_t
 utf8_len(const unsigned char *s, size_t n)
@@ -73,13 +71,12 @@ puts_safe(FILE *out, const char *s)
 	put_safe(out, s, strlen(s));
 }
 
+/* The characters of @p s as a JSON string's inside. */
 static void
-json_str(FILE *out, const char *s)
+json_chars(FILE *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 
-	fputc('"', out);
 	for (size_t i = 0; i < n;) {
 		size_t l = utf8_len(p + i, n - i);
 
@@ -95,48 +92,14 @@ json_str(FILE *out, const char *s)
 			i += l;
 		}
 	}
+}
+
+static void
+json_str(FILE *out, const char *s)
+{
 	fputc('"', out);
-}
-
-void
-sp_transcript_add(struct sp_transcript *t, smtpprobe_dir dir, const char *line,
-	size_t len, int64_t usec)
-{
-	static const char *const arrows[] = { ">>>", "<<<", "***" };
-	size_t need = len + 40;
-
-	if (t->truncated)
-		return;
-	if (t->len + need > SP_TRANSCRIPT_MAX) {
-		t->truncated = true;
-		return;
-	}
-	if (t->len + need > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		char *b;
-
-		while (cap < t->len + need)
-			cap *= 2;
-		if ((b = realloc(t->buf, cap)) == NULL) {
-			t->truncated = true;
-			return;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-	t->len += (size_t)snprintf(t->buf + t->len, t->cap - t->len, "%.6f %s ",
-		usec / 1e6, arrows[(unsigned)dir <= SMTPPROBE_DIR_INFO ? dir : SMTPPROBE_DIR_INFO]);
-	memcpy(t->buf + t->len, line, len);
-	t->len += len;
-	t->buf[t->len++] = '\n';
-}
-
-void
-sp_transcript_free(struct sp_transcript *t)
-{
-	free(t->buf);
-	t->buf = NULL;
-	t->len = t->cap = 0;
+	json_chars(out, s, strlen(s));
+	fputc('"', out);
 }
 
 static void
@@ -282,24 +245,19 @@ long_target(FILE *out, const struct sp_target_verdict *v)
 	}
 }
 
+/* The transcript; our own events (connected, state changes) from -vv on. */
 static void
 transcript_out(FILE *out, const struct sp_config *cfg, const struct sp_transcript *t)
 {
-	const char *p = t->buf, *end = t->buf + t->len;
-
 	fputs("transcript:\n", out);
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sp_transcript_line *l = &t->v[i];
 
-		const char *sp = memchr(p, ' ', (size_t)(eol - p));
-		bool info = sp != NULL && eol - sp >= 4 && memcmp(sp + 1, "***", 3) == 0;
-
-		/* Our own events (connected, state changes) from -vv on. */
-		if (!info || cfg->verbose >= 2) {
-			put_safe(out, p, (size_t)(eol - p));
-			fputc('\n', out);
-		}
-		p = eol + 1;
+		if (l->dir == SMTPPROBE_DIR_INFO && cfg->verbose < 2)
+			continue;
+		fprintf(out, "%.6f %s ", l->usec / 1e6, sp_transcript_arrow(l->dir));
+		put_safe(out, l->text, l->len);
+		fputc('\n', out);
 	}
 	if (t->truncated)
 		fputs("(transcript truncated)\n", out);
@@ -321,7 +279,7 @@ sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report 
 		return;
 	for (size_t i = 0; i < rep->n; i++)
 		long_target(out, &rep->v[i]);
-	if (t != NULL && t->len > 0)
+	if (t != NULL && t->n > 0)
 		transcript_out(out, cfg, t);
 }
 
@@ -455,6 +413,19 @@ json_target(FILE *out, const struct sp_target_verdict *v)
 	fputc('}', out);
 }
 
+/* The whole transcript as one string of lines, our own events included. */
+static void
+json_transcript(FILE *out, const struct sp_transcript *t)
+{
+	fputs(",\"transcript\":\"", out);
+	for (size_t i = 0; i < t->n; i++) {
+		fprintf(out, "%.6f %s ", t->v[i].usec / 1e6, sp_transcript_arrow(t->v[i].dir));
+		json_chars(out, t->v[i].text, t->v[i].len);
+		fputs("\\u000a", out);
+	}
+	fputc('"', out);
+}
+
 void
 sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t)
@@ -475,13 +446,8 @@ sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *r
 		json_target(out, &rep->v[i]);
 	}
 	fputc(']', out);
-	if (t != NULL && cfg->verbose > 0 && t->len > 0) {
-		fputs(",\"transcript\":", out);
-		/* The buffer holds lines; json_str needs a string. */
-		char *s = strndup(t->buf, t->len);
-		json_str(out, s != NULL ? s : "");
-		free(s);
-	}
+	if (t != NULL && cfg->verbose > 0 && t->n > 0)
+		json_transcript(out, t);
 	fputs("}\n", out);
 }
 

@@ -8,18 +8,7 @@
 
 #include <stdio.h>
 #include "judge.h"
-
-/* The transcript as collected from the library's line callback. */
-struct sp_transcript {
-	char *buf;
-	size_t len, cap;
-	bool truncated;
-};
-
-/* Appends one line "SECONDS DIR TEXT\n", neutralised; bounded in total. */
-void sp_transcript_add(struct sp_transcript *t, smtpprobe_dir dir, const char *line,
-	size_t len, int64_t usec);
-void sp_transcript_free(struct sp_transcript *t);
+#include "transcript.h"
 
 void sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t);
