@@ -48,13 +48,19 @@ on_done(smtpprobe_probe *p, void *arg)
 	event_base_loopbreak(run->base);
 }
 
+/* The probe's targets, judged; then printed as asked. */
 static enum sp_state
 report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_transcript *t)
 {
+	size_t n = smtpprobe_probe_count(p);
+	const smtpprobe_result **results = calloc(n > 0 ? n : 1, sizeof(*results));
 	struct sp_report rep;
 	enum sp_state state;
 
-	if (sp_judge(cfg, p, &rep) == -1) {
+	for (size_t i = 0; results != NULL && i < n; i++)
+		results[i] = smtpprobe_probe_result(p, i);
+	if (results == NULL || sp_judge(cfg, results, n, smtpprobe_probe_notes(p), &rep) == -1) {
+		free(results);
 		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, "out of memory");
 		return SP_UNKNOWN;
 	}
@@ -66,6 +72,7 @@ report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_tr
 	else
 		sp_output_nagios(stdout, cfg, &rep, t);
 	sp_report_free(&rep);
+	free(results);
 	return state;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * output.h - states and results -> text: the Nagios status line with
- * perfdata and long output, or one JSON document.
+ * output.h - verdicts and results -> text: the words of the status line
+ * (the judge gives reasons as data), perfdata and long output, or one JSON
+ * document, or Zabbix discovery.
  */
 #ifndef SP_OUTPUT_H
 #define SP_OUTPUT_H
@@ -9,6 +10,9 @@
 #include <stdio.h>
 #include "judge.h"
 #include "transcript.h"
+
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
+const char *sp_state_name(enum sp_state s);
 
 void sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t);
