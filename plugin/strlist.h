@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * strlist.h - a growable list of strings: the plugin's -H, --require-ext,
- * and the "--key=value" options of an ini file, which may hold a password
- * and so are wiped when freed.
+ * strlist.h - a growable list of strings: --require-ext's keywords, the
+ * argument vector getopt runs over, and the "--key=value" options of an
+ * ini file, which may hold a password and so are wiped when freed.
  */
 #ifndef SP_STRLIST_H
 #define SP_STRLIST_H
