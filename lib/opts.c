@@ -230,6 +230,17 @@ smtpprobe_opts_add_host(smtpprobe_opts *o, const char *host)
 }
 
 int
+smtpprobe_opts_set_port(smtpprobe_opts *o, unsigned port)
+{
+	if (port > 65535) {
+		errno = EINVAL;
+		return -1;
+	}
+	o->port = port;
+	return 0;
+}
+
+int
 smtpprobe_opts_set_mx(smtpprobe_opts *o, const char *domain, unsigned port)
 {
 	if (domain == NULL || *domain == '\0' || strlen(domain) > 253 || port > 65535) {
@@ -539,4 +550,17 @@ smtpprobe_opts_set_proxy(smtpprobe_opts *o, int version)
 	}
 	o->proxy = version;
 	return 0;
+}
+
+/* Read back: thin, and safe on an out-of-range stage. */
+
+unsigned smtpprobe_opts_port(const smtpprobe_opts *o) { return o->port; }
+size_t smtpprobe_opts_host_count(const smtpprobe_opts *o) { return o->hosts.n; }
+const char *smtpprobe_opts_mx_domain(const smtpprobe_opts *o) { return o->mx_domain; }
+unsigned smtpprobe_opts_max_targets(const smtpprobe_opts *o) { return o->max_targets; }
+
+int
+smtpprobe_opts_expect_class(const smtpprobe_opts *o, smtpprobe_stage stage)
+{
+	return (unsigned)stage < SMTPPROBE_STAGE_COUNT ? o->expect[stage] : 0;
 }

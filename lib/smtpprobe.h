@@ -147,6 +147,12 @@ SMTPPROBE_API int smtpprobe_opts_set_host(smtpprobe_opts *opts, const char *host
  * turn). At most 1024 hosts (E2BIG); EINVAL with an MX domain set.
  */
 SMTPPROBE_API int smtpprobe_opts_add_host(smtpprobe_opts *opts, const char *host);
+/**
+ * The port of the hosts or of the MX set, which stay as they are (for a
+ * caller that reads the port and the targets in either order). @param port
+ * 0 for the default: 25, or 465 with SMTPPROBE_TLS_IMPLICIT.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_port(smtpprobe_opts *opts, unsigned port);
 SMTPPROBE_API int smtpprobe_opts_set_family(smtpprobe_opts *opts, smtpprobe_family family);
 /** Name sent in EHLO/HELO/LHLO. */
 SMTPPROBE_API int smtpprobe_opts_set_helo_name(smtpprobe_opts *opts, const char *name);
@@ -250,6 +256,23 @@ SMTPPROBE_API int smtpprobe_opts_set_auth(smtpprobe_opts *opts, smtpprobe_auth m
 	const char *user, const char *password);
 /** Send a PROXY protocol header (version 1 or 2; 0 for none) before anything else. */
 SMTPPROBE_API int smtpprobe_opts_set_proxy(smtpprobe_opts *opts, int version);
+
+/*
+ * Options read back: for a program that fills them piece by piece from its
+ * command line and then decides from what is set (how many targets, which
+ * reply class a stage expects), so that it keeps no copy of its own.
+ */
+
+/** @return the port as set, 0 for the default. */
+SMTPPROBE_API unsigned smtpprobe_opts_port(const smtpprobe_opts *opts);
+/** @return how many hosts are set (0 when an MX domain is). */
+SMTPPROBE_API size_t smtpprobe_opts_host_count(const smtpprobe_opts *opts);
+/** @return the domain of smtpprobe_opts_set_mx(), or NULL. */
+SMTPPROBE_API const char *smtpprobe_opts_mx_domain(const smtpprobe_opts *opts);
+/** @return the target limit of smtpprobe_opts_set_max_targets() (default 32). */
+SMTPPROBE_API unsigned smtpprobe_opts_max_targets(const smtpprobe_opts *opts);
+/** @return the good reply class set for @p stage, 0 for the default (or out of range). */
+SMTPPROBE_API int smtpprobe_opts_expect_class(const smtpprobe_opts *opts, smtpprobe_stage stage);
 
 /*
  * Probes.

@@ -4,13 +4,15 @@
  *
  * check_smtp's option letters keep their meaning. Every value that can
  * reach the wire is checked here, before anything is sent: CR, LF or NUL in
- * one would let a command line inject SMTP commands.
+ * one would let a command line inject SMTP commands. What the dialog needs
+ * goes straight into the library's options through their setters, which
+ * check it again (a setter's EINVAL is a usage error naming the option);
+ * the configuration keeps only what the plugin judges or prints.
  *
- * Every string in the configuration is an owned copy, so the configuration
- * does not depend on argv or on the ini file buffers, which are wiped and
- * freed before sp_options_parse() returns. The parser prints nothing and
- * never exits: main() decides what to do with SP_HELP, SP_VERSION and
- * SP_USAGE_ERROR.
+ * Every string kept is a copy, so nothing depends on argv or on the ini
+ * file buffers, which are wiped and freed before sp_options_parse()
+ * returns. The parser prints nothing and never exits: main() decides what
+ * to do with SP_HELP, SP_VERSION and SP_USAGE_ERROR.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -19,31 +21,29 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cfg.h"
+#include "extraopts.h"
+#include "regexguard.h"
+#include "secret.h"
 
-#define BODY_MAX (1024 * 1024)     /* --body @FILE */
-#define AUTHFILE_MAX (64 * 1024)   /* --authfile */
-#define INI_MAX (1024 * 1024)      /* --extra-opts */
+/* What reverse DNS may add to a check whose dialogs are done, when only shown. */
+#define RDNS_SHOWN_GRACE_MS 500
+
 #define HOST_MAX 253               /* RFC 1035 name length in text form */
-#define MAX_HOSTS 1024             /* -H, as the library allows */
+#define MAX_HOSTS 1024             /* -H: smtpprobe_opts_add_host()'s E2BIG */
 #define ADDR_MAX 254               /* RFC 5321 path is 256 octets with <> */
 #define COMMAND_MAX 510            /* RFC 5321 command line is 512 with CRLF */
 #define TIMEOUT_MAX_S 3600
 #define CERT_DAYS_MAX 100000
-#define DEFAULT_SECTION "check_smtp_probe"
 
 /* Values of long options that have no short letter: above any char. */
 enum {
@@ -112,32 +112,72 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The state of one sp_options_parse() call. */
+/*
+ * The state of one sp_options_parse() call. Besides the configuration it
+ * fills, it notes which options the command line gave, for the checks
+ * across options once getopt is done, and holds the parts of the two
+ * library calls that take several options at once: smtpprobe_opts_set_ca()
+ * (--ca-file, --ca-path) and smtpprobe_opts_set_auth() (-A, -U, -P,
+ * --authfile, SMTP_PROBE_PASSWORD; the password wiped when done).
+ */
 struct parser {
 	struct sp_config *cfg;
+	smtpprobe_opts *o;      /* cfg->lib */
 	char *err;
 	size_t errlen;
+	bool failed;            /* err holds the first error; only --output is still read */
 	char name[48];          /* "-H/--hostname" of the option at hand, for messages */
-	struct sp_strlist ini;  /* "--key=value" strings from ini files (owned) */
+	struct sp_strlist ini;  /* "--key=value" strings from ini files (owned, wiped) */
 	struct sp_strlist args; /* the argv getopt runs over; entries not owned */
 	bool cli_hosts;         /* a -H of the command line has replaced the ini's */
 	bool bare_sni;          /* --sni without =NAME: a NAME after a space is a stray word */
+
+	/* given on the command line (or the ini), for the checks across options */
+	bool host, mx, starttls, tls, data, from, plaintext_auth;
+	size_t rcpts, commands;
+
+	/* parts of one library call each; strings point into args, except the password */
+	const char *ca_file, *ca_path;
+	smtpprobe_auth auth_mech;
+	const char *auth_user, *authfile;
+	char *auth_pass;        /* -P (owned: argv's is blanked), wiped */
+	struct sp_authfile af;  /* --authfile's text, wiped */
+	const char *user, *pass; /* what AUTH will use, once the secrets are read */
 };
 
 /* ------------------------------------------------------------ small helpers */
 
+/* Keeps the first error: a later one is often only its consequence. */
 __attribute__((format(printf, 2, 3)))
 static int
 fail(struct parser *ps, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ps->err != NULL && ps->errlen > 0) {
+	if (!ps->failed && ps->err != NULL && ps->errlen > 0) {
 		va_start(ap, fmt);
 		vsnprintf(ps->err, ps->errlen, fmt, ap);
 		va_end(ap);
 	}
+	ps->failed = true;
 	return -1;
+}
+
+/*
+ * A library setter's result. EINVAL (the library refuses what the plugin's
+ * own checks let through, such as a 2000-byte --subject) names the option
+ * and quotes @p arg unless it is NULL (a secret); anything else is memory.
+ */
+static int
+lib_set(struct parser *ps, int rc, const char *arg)
+{
+	if (rc == 0)
+		return 0;
+	if (errno != EINVAL)
+		return fail(ps, "out of memory");
+	if (arg == NULL)
+		return fail(ps, "%s: value not accepted", ps->name);
+	return fail(ps, "%s: \"%s\" is not accepted", ps->name, arg);
 }
 
 static const struct option *
@@ -163,24 +203,6 @@ set_name(struct parser *ps, int val)
 		snprintf(ps->name, sizeof ps->name, "--%s", o->name);
 }
 
-/* Wipes a secret so that neither free() nor a core dump keeps it. */
-static void
-wipe(char *s)
-{
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
-}
-
-static char *
-dup_upper(const char *s)
-{
-	char *d = strdup(s);
-
-	for (char *p = d; p != NULL && *p != '\0'; p++)
-		*p = (char)toupper((unsigned char)*p);
-	return d;
-}
-
 /* Replaces an owned string field; the old value is freed. */
 static int
 set_str(struct parser *ps, const char **field, const char *value)
@@ -192,51 +214,6 @@ set_str(struct parser *ps, const char **field, const char *value)
 	free((char *)*field);
 	*field = d;
 	return 0;
-}
-
-/* Appends @p s to @p l, which takes ownership; the array doubles as needed. */
-static int
-strlist_push(struct sp_strlist *l, char *s)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap != 0 ? l->cap * 2 : 8;
-		char **v;
-
-		if (cap < l->cap || cap > SIZE_MAX / sizeof *v)
-			return -1;
-		v = realloc(l->v, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = s;
-	return 0;
-}
-
-static int
-strlist_add_copy(struct parser *ps, struct sp_strlist *l, const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL || strlist_push(l, d) < 0) {
-		free(d);
-		return fail(ps, "out of memory");
-	}
-	return 0;
-}
-
-/* Frees the array and, when @p owned, the strings, wiping them first. */
-static void
-strlist_free(struct sp_strlist *l, bool owned)
-{
-	for (size_t i = 0; owned && i < l->n; i++) {
-		wipe(l->v[i]);
-		free(l->v[i]);
-	}
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
 }
 
 static bool
@@ -275,85 +252,6 @@ parse_uint(const char *s, size_t len, unsigned long min, unsigned long max,
 		return -1;
 	*out = v;
 	return 0;
-}
-
-/*
- * Reads a whole regular file of at most @p max bytes into an owned,
- * NUL-terminated buffer. NUL bytes are refused: what is read here becomes
- * message text, a password or options. The buffer is allocated once (no
- * realloc), so a secret never leaves a stale copy on the heap.
- */
-static int
-read_file(struct parser *ps, const char *path, size_t max, bool secret,
-	char **out, size_t *outlen)
-{
-	struct stat st;
-	size_t len = 0;
-	char *buf;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return fail(ps, "%s: cannot read %s: %s", ps->name, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(ps, "%s: %s is not a regular file", ps->name, path);
-	}
-	if (secret && (st.st_mode & S_IROTH)) {
-		close(fd);
-		return fail(ps, "%s: %s is readable by everyone (chmod o-r)", ps->name, path);
-	}
-	buf = malloc(max + 1);
-	if (buf == NULL) {
-		close(fd);
-		return fail(ps, "out of memory");
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, max + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fail(ps, "%s: cannot read %s: %s", ps->name, path, strerror(errno));
-			break;
-		}
-		if (n == 0 || (len += (size_t)n) > max)
-			break;
-	}
-	close(fd);
-	if (rc == 0 && len > max)
-		rc = fail(ps, "%s: %s is larger than %zu bytes", ps->name, path, max);
-	else if (rc == 0 && memchr(buf, '\0', len) != NULL)
-		rc = fail(ps, "%s: %s contains a NUL byte", ps->name, path);
-	if (rc < 0) {
-		explicit_bzero(buf, max + 1);
-		free(buf);
-		return -1;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-/* Trims whitespace at both ends, in place. */
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (is_space(*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && is_space(e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 /* ------------------------------------------------------------ validators */
@@ -454,6 +352,51 @@ check_header(struct parser *ps, const char *s)
 
 /* ------------------------------------------------------------ target */
 
+/* @return true when @p arg lies in a "--key=value" string of an ini file. */
+static bool
+from_ini(const struct parser *ps, const char *arg)
+{
+	for (size_t i = 0; i < ps->ini.n; i++)
+		if (arg >= ps->ini.v[i] && arg <= ps->ini.v[i] + strlen(ps->ini.v[i]))
+			return true;
+	return false;
+}
+
+/*
+ * -H is repeatable: several hosts, checked at once. As for single values,
+ * the command line wins over --extra-opts: its first -H drops the ini's.
+ * A -p given before keeps its port.
+ */
+static int
+opt_host(struct parser *ps, const char *arg)
+{
+	bool replace = smtpprobe_opts_host_count(ps->o) == 0;
+
+	if (check_host(ps, arg) < 0)
+		return -1;
+	if (!ps->cli_hosts && !from_ini(ps, arg)) {
+		replace = true;
+		ps->cli_hosts = true;
+	}
+	ps->host = true;
+	if (replace)
+		return lib_set(ps, smtpprobe_opts_set_host(ps->o, arg, smtpprobe_opts_port(ps->o)), arg);
+	if (smtpprobe_opts_add_host(ps->o, arg) == 0)
+		return 0;
+	if (errno == E2BIG)
+		return fail(ps, "%s: at most %d hosts", ps->name, MAX_HOSTS);
+	return lib_set(ps, -1, arg);
+}
+
+static int
+opt_mx(struct parser *ps, const char *arg)
+{
+	if (check_host(ps, arg) < 0)
+		return -1;
+	ps->mx = true;
+	return lib_set(ps, smtpprobe_opts_set_mx(ps->o, arg, smtpprobe_opts_port(ps->o)), arg);
+}
+
 static int
 opt_port(struct parser *ps, const char *arg)
 {
@@ -461,8 +404,7 @@ opt_port(struct parser *ps, const char *arg)
 
 	if (parse_uint(arg, strlen(arg), 1, 65535, &v) < 0)
 		return fail(ps, "%s: \"%s\" is not a port (1-65535)", ps->name, arg);
-	ps->cfg->port = (unsigned)v;
-	return 0;
+	return lib_set(ps, smtpprobe_opts_set_port(ps->o, (unsigned)v), arg);
 }
 
 /* The library's own limit: more would be a port scan, not a check. */
@@ -476,9 +418,7 @@ opt_max_targets(struct parser *ps, const char *arg)
 	if (parse_uint(arg, strlen(arg), 1, MAX_TARGETS_LIMIT, &v) < 0)
 		return fail(ps, "%s: \"%s\" is not a number of targets (1-%d)", ps->name, arg,
 			MAX_TARGETS_LIMIT);
-	ps->cfg->max_targets = (unsigned)v;
-	ps->cfg->max_targets_set = true;
-	return 0;
+	return lib_set(ps, smtpprobe_opts_set_max_targets(ps->o, (unsigned)v), arg);
 }
 
 static int
@@ -527,58 +467,83 @@ split_dns_server(const char *arg, char *addr, size_t addrlen, const char **port)
 static int
 opt_dns_server(struct parser *ps, const char *arg)
 {
-	struct sp_config *cfg = ps->cfg;
 	unsigned char bin[16];
+	char addr[64];
 	const char *port;
 	unsigned long v = 0;
 
-	if (split_dns_server(arg, cfg->dns_addr, sizeof cfg->dns_addr, &port) < 0 ||
-	    (inet_pton(AF_INET, cfg->dns_addr, bin) != 1 &&
-	     inet_pton(AF_INET6, cfg->dns_addr, bin) != 1) ||
-	    (arg[0] == '[' && strchr(cfg->dns_addr, ':') == NULL) ||
-	    (port != NULL && parse_uint(port, strlen(port), 1, 65535, &v) < 0)) {
-		cfg->dns_addr[0] = '\0';
+	if (split_dns_server(arg, addr, sizeof addr, &port) < 0 ||
+	    (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) ||
+	    (arg[0] == '[' && strchr(addr, ':') == NULL) ||
+	    (port != NULL && parse_uint(port, strlen(port), 1, 65535, &v) < 0))
 		return fail(ps, "%s: \"%s\" is not ADDR[:PORT] with an IP address", ps->name, arg);
-	}
-	cfg->dns_port = (unsigned)v;
-	return set_str(ps, &cfg->dns_server, arg);
+	return lib_set(ps, smtpprobe_opts_set_dns_server(ps->o, addr, (unsigned)v), arg);
 }
 
 /* ------------------------------------------------------------ dialog */
 
-/* --notify: "never" alone, or any of success, failure, delay once each. */
+static int
+opt_fqdn(struct parser *ps, const char *arg)
+{
+	if (check_fqdn(ps, arg) < 0)
+		return -1;
+	return lib_set(ps, smtpprobe_opts_set_helo_name(ps->o, arg), arg);
+}
+
+static int
+opt_from(struct parser *ps, const char *arg)
+{
+	if (check_address(ps, arg, false) < 0)
+		return -1;
+	ps->from = true;
+	return lib_set(ps, smtpprobe_opts_set_from(ps->o, arg), arg);
+}
+
+static int
+opt_rcpt(struct parser *ps, const char *arg)
+{
+	if (check_address(ps, arg, true) < 0)
+		return -1;
+	ps->rcpts++;
+	return lib_set(ps, smtpprobe_opts_add_rcpt(ps->o, arg), arg);
+}
+
+/* "SUCCESS,DELAY": any of SUCCESS, FAILURE and DELAY, each once. */
+static bool
+notify_list_ok(const char *p)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	bool seen[3] = { false, false, false };
+
+	for (;;) {
+		size_t n = strcspn(p, ","), w;
+
+		for (w = 0; w < 3; w++)
+			if (strlen(words[w]) == n && memcmp(p, words[w], n) == 0)
+				break;
+		if (w == 3 || seen[w])
+			return false;
+		seen[w] = true;
+		if (p[n] == '\0')
+			return true;
+		p += n + 1;
+	}
+}
+
+/* --notify: "never" alone, or a list; upper-cased, as RFC 3461 writes them. */
 static int
 opt_notify(struct parser *ps, const char *arg)
 {
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
-	char buf[sizeof ps->cfg->notify_buf];
-	bool seen[3] = { false, false, false };
+	char buf[64];
 	size_t len = strlen(arg);
 
 	if (len == 0 || len >= sizeof buf)
 		return fail(ps, "%s: \"%s\" is not success,failure,delay or never", ps->name, arg);
 	for (size_t i = 0; i <= len; i++)
 		buf[i] = (char)toupper((unsigned char)arg[i]);
-	if (strcmp(buf, "NEVER") == 0)
-		goto ok;
-	for (const char *p = buf;;) {
-		size_t n = strcspn(p, ",");
-		size_t w;
-
-		for (w = 0; w < 3; w++)
-			if (strlen(words[w]) == n && strncmp(p, words[w], n) == 0)
-				break;
-		if (w == 3 || seen[w])
-			return fail(ps, "%s: \"%s\" is not success,failure,delay or never", ps->name, arg);
-		seen[w] = true;
-		if (p[n] == '\0')
-			break;
-		p += n + 1;
-	}
-ok:
-	memcpy(ps->cfg->notify_buf, buf, len + 1);
-	ps->cfg->notify = ps->cfg->notify_buf;
-	return 0;
+	if (strcmp(buf, "NEVER") != 0 && !notify_list_ok(buf))
+		return fail(ps, "%s: \"%s\" is not success,failure,delay or never", ps->name, arg);
+	return lib_set(ps, smtpprobe_opts_set_notify(ps->o, buf), arg);
 }
 
 static int
@@ -588,188 +553,77 @@ opt_command(struct parser *ps, const char *arg)
 		return -1;
 	if (arg[0] == '\0' || strlen(arg) > COMMAND_MAX)
 		return fail(ps, "%s: command empty or longer than %d", ps->name, COMMAND_MAX);
-	return strlist_add_copy(ps, &ps->cfg->commands, arg);
+	ps->commands++;
+	return lib_set(ps, smtpprobe_opts_add_command(ps->o, arg), arg);
 }
 
-/*
- * glibc's regcomp() expands every repetition by copying what it repeats:
- * "(a{1,255}){1,255}" becomes 65,000 copies, and "5?++++++++++" or
- * "((((a?)+)+)+)+..." grow exponentially (node copies, then epsilon
- * closures), so a 40-byte -R could make the plugin allocate gigabytes or
- * spin for minutes (found by tests/fuzz). Adjacent repetitions, undefined
- * in POSIX EREs, are refused; otherwise this estimates the expanded size --
- * each element times the repetitions around it, a '+' counted 4 times and
- * '*' and '?' twice for the closures they add -- and refuses what passes
- * REGEX_COST_MAX. Real response patterns stay far below it. The expansion is
- * also compiled in quadratic time: "a{1,19000}" took 15 s, "a{1,2000}" 0.15 s
- * (found by a 30-minute fuzz run), hence 1000.
- */
-#define REGEX_COST_MAX 1000UL
-#define REGEX_DEPTH_MAX 32
-
-/* An interval "{m}", "{m,}" or "{m,n}" at s: @return its multiplier, 0 if none. */
-static unsigned long
-regex_interval(const char *s, size_t *len)
-{
-	unsigned long m = 0, n = 0;
-	size_t i = 1;
-	bool comma = false, digits = false;
-
-	for (; s[i] != '\0' && s[i] != '}'; i++) {
-		if (s[i] == ',' && !comma) {
-			comma = true;
-		} else if (s[i] >= '0' && s[i] <= '9') {
-			unsigned long *v = comma ? &n : &m;
-
-			digits = true;
-			if (*v <= REGEX_COST_MAX)
-				*v = *v * 10 + (unsigned long)(s[i] - '0');
-		} else {
-			return 0;
-		}
-	}
-	if (s[i] != '}' || !digits)
-		return 0;
-	*len = i;
-	return (n > m ? n : m) + 1 + (comma && n == 0);
-}
-
-static unsigned long
-regex_cost(const char *s)
-{
-	unsigned long sum[REGEX_DEPTH_MAX], last[REGEX_DEPTH_MAX];
-	int depth = 0;
-
-	bool after_dup = false;
-
-	sum[0] = last[0] = 0;
-	for (size_t i = 0; s[i] != '\0'; i++) {
-		unsigned long mult = 0, elem = 1;
-		size_t len = 0;
-
-		switch (s[i]) {
-		case '\\':
-			if (s[i + 1] != '\0')
-				i++;
-			break;
-		case '[': /* a bracket expression is one element */
-			i++;
-			if (s[i] == '^')
-				i++;
-			if (s[i] == ']')
-				i++;
-			while (s[i] != '\0' && s[i] != ']')
-				i++;
-			if (s[i] == '\0')
-				i--;
-			break;
-		case '(':
-			if (++depth == REGEX_DEPTH_MAX)
-				return REGEX_COST_MAX + 1;
-			sum[depth] = last[depth] = 0;
-			continue;
-		case ')':
-			if (depth > 0)
-				elem = sum[depth--] + 1;
-			break;
-		case '+':
-			mult = 4;
-			break;
-		case '*':
-		case '?':
-			mult = 2;
-			break;
-		case '{':
-			if ((mult = regex_interval(s + i, &len)) != 0)
-				i += len;
-			break;
-		}
-		if (mult != 0 && after_dup)
-			return REGEX_COST_MAX + 1; /* "a+*", "a{2}{3}", "5?+" */
-		after_dup = mult != 0;
-		if (mult != 0) {
-			/* the repetition copies the last element mult times */
-			if (last[depth] > REGEX_COST_MAX / mult)
-				return REGEX_COST_MAX + 1;
-			sum[depth] += last[depth] * (mult - 1);
-			last[depth] *= mult;
-		} else {
-			sum[depth] += elem;
-			last[depth] = elem;
-		}
-		if (sum[depth] > REGEX_COST_MAX)
-			return REGEX_COST_MAX + 1;
-	}
-	while (depth > 0) /* unclosed: regcomp() refuses it anyway */
-		sum[depth - 1] += sum[depth], depth--;
-	return sum[0];
-}
-
-/* -R: compiled once to catch a bad regex now rather than mid-dialog. */
+/* -R: compiled here, once: a bad regex is a usage error, not a surprise mid-dialog. */
 static int
 opt_response(struct parser *ps, const char *arg)
 {
-	regex_t re;
-	char msg[128];
-	int rc;
-
-	if (regex_cost(arg) > REGEX_COST_MAX)
-		return fail(ps, "%s: regular expression \"%s\" is too complex "
-			"(repetitions expand past %lu elements)", ps->name, arg, REGEX_COST_MAX);
-	rc = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
-
-	if (rc != 0) {
-		regerror(rc, &re, msg, sizeof msg);
-		return fail(ps, "%s: bad regular expression \"%s\": %s", ps->name, arg, msg);
-	}
-	regfree(&re);
-	return strlist_add_copy(ps, &ps->cfg->responses, arg);
-}
-
-static int
-opt_body(struct parser *ps, const char *arg)
-{
 	struct sp_config *cfg = ps->cfg;
-	char *body;
-	size_t len;
+	struct sp_response *v;
+	char msg[512];
 
-	if (arg[0] == '@') {
-		if (read_file(ps, arg + 1, BODY_MAX, false, &body, &len) < 0)
-			return -1;
-		char *shrunk = realloc(body, len + 1); /* not a secret: realloc is fine */
-		if (shrunk != NULL)
-			body = shrunk;
-	} else {
-		len = strlen(arg);
-		body = strdup(arg);
-		if (body == NULL)
-			return fail(ps, "out of memory");
+	v = realloc(cfg->responses, (cfg->nresponses + 1) * sizeof *v);
+	if (v == NULL)
+		return fail(ps, "out of memory");
+	cfg->responses = v;
+	v += cfg->nresponses;
+	if ((v->pattern = strdup(arg)) == NULL)
+		return fail(ps, "out of memory");
+	if (sp_regex_compile(ps->name, arg, &v->re, msg, sizeof msg) < 0) {
+		free(v->pattern);
+		return fail(ps, "%s", msg);
 	}
-	free(cfg->body);
-	cfg->body = body;
-	cfg->bodylen = len;
+	cfg->nresponses++;
 	return 0;
 }
 
-/* --quit-after: only the stages after which QUIT makes sense. */
+static int
+opt_subject(struct parser *ps, const char *arg)
+{
+	if (check_wire(ps, arg) < 0)
+		return -1;
+	return lib_set(ps, smtpprobe_opts_set_subject(ps->o, arg), arg);
+}
+
+static int
+opt_header(struct parser *ps, const char *arg)
+{
+	if (check_header(ps, arg) < 0)
+		return -1;
+	return lib_set(ps, smtpprobe_opts_add_header(ps->o, arg), arg);
+}
+
+/* --body TEXT or @FILE (up to 1 MiB). */
+static int
+opt_body(struct parser *ps, const char *arg)
+{
+	char msg[512], *body;
+	size_t len;
+	int rc;
+
+	if (arg[0] != '@')
+		return lib_set(ps, smtpprobe_opts_set_body(ps->o, arg, strlen(arg)), NULL);
+	if (sp_read_body(arg + 1, &body, &len, msg, sizeof msg) < 0)
+		return fail(ps, "%s", msg);
+	rc = lib_set(ps, smtpprobe_opts_set_body(ps->o, body, len), NULL);
+	free(body);
+	return rc;
+}
+
+/* --quit-after: only the stages after which QUIT makes sense (the library's list). */
 static int
 opt_quit_after(struct parser *ps, const char *arg)
 {
 	smtpprobe_stage st = smtpprobe_stage_from_name(arg);
 
-	switch (st) {
-	case SMTPPROBE_STAGE_BANNER:
-	case SMTPPROBE_STAGE_EHLO:
-	case SMTPPROBE_STAGE_STARTTLS:
-	case SMTPPROBE_STAGE_AUTH:
-	case SMTPPROBE_STAGE_MAIL:
-	case SMTPPROBE_STAGE_RCPT:
-		ps->cfg->quit_after = st;
-		return 0;
-	default:
+	/* SMTPPROBE_STAGE_COUNT would be "none": not a name to accept */
+	if (st == SMTPPROBE_STAGE_COUNT || smtpprobe_opts_set_quit_after(ps->o, st) == -1)
 		return fail(ps, "%s: \"%s\" is not banner, ehlo, starttls, auth, mail or rcpt",
 			ps->name, arg);
-	}
+	return 0;
 }
 
 /* --expect-reply STAGE=CLASS, for the stages that get an SMTP reply. */
@@ -791,9 +645,10 @@ opt_expect_reply(struct parser *ps, const char *arg)
 	if (st == SMTPPROBE_STAGE_COUNT)
 		return fail(ps, "%s: \"%s\" is not STAGE=CLASS with a stage that gets a reply",
 			ps->name, arg);
-	if (strcmp(eq + 1, "2") != 0 && strcmp(eq + 1, "4") != 0 && strcmp(eq + 1, "5") != 0)
+	/* one digit; 0 (the setter's "default") is no class to ask for */
+	if (eq[1] < '1' || eq[1] > '9' || eq[2] != '\0' ||
+	    smtpprobe_opts_set_expect_class(ps->o, st, eq[1] - '0') == -1)
 		return fail(ps, "%s: \"%s\": the class is 2, 4 or 5", ps->name, arg);
-	ps->cfg->expect_class[st] = eq[1] - '0';
 	return 0;
 }
 
@@ -815,7 +670,7 @@ opt_require_ext(struct parser *ps, const char *arg)
 			return fail(ps, "out of memory");
 		for (size_t i = 0; i < n; i++)
 			kw[i] = (char)toupper((unsigned char)kw[i]);
-		if (strlist_push(&ps->cfg->require_ext, kw) < 0) {
+		if (sp_strlist_push(&ps->cfg->require_ext, kw) < 0) {
 			free(kw);
 			return fail(ps, "out of memory");
 		}
@@ -826,6 +681,17 @@ opt_require_ext(struct parser *ps, const char *arg)
 }
 
 /* ------------------------------------------------------------ TLS */
+
+/* -S and -s: each noted, for "exclude each other" once all are read. */
+static int
+opt_tls_mode(struct parser *ps, smtpprobe_tls mode)
+{
+	if (mode == SMTPPROBE_TLS_IMPLICIT)
+		ps->tls = true;
+	else
+		ps->starttls = true;
+	return lib_set(ps, smtpprobe_opts_set_tls(ps->o, mode), NULL);
+}
 
 /* -D WARN[,CRIT]: days; a lone WARN means CRIT 0, as check_smtp does. */
 static int
@@ -852,31 +718,40 @@ opt_sni(struct parser *ps, const char *arg)
 {
 	if (arg == NULL) {
 		/* plain --sni: the default, the host name being checked */
-		free((char *)ps->cfg->sni);
-		ps->cfg->sni = NULL;
 		ps->bare_sni = true;
-		return 0;
+		return lib_set(ps, smtpprobe_opts_set_sni(ps->o, NULL), NULL);
 	}
 	if (check_host(ps, arg) < 0)
 		return -1;
-	return set_str(ps, &ps->cfg->sni, arg);
+	return lib_set(ps, smtpprobe_opts_set_sni(ps->o, arg), arg);
 }
 
 static int
 opt_tls_min(struct parser *ps, const char *arg)
 {
-	if (strcmp(arg, "1.0") != 0 && strcmp(arg, "1.1") != 0 &&
-	    strcmp(arg, "1.2") != 0 && strcmp(arg, "1.3") != 0)
-		return fail(ps, "%s: \"%s\" is not 1.0, 1.1, 1.2 or 1.3", ps->name, arg);
-	return set_str(ps, &ps->cfg->tls_min, arg);
+	if (smtpprobe_opts_set_tls_min(ps->o, arg) == -1)
+		return errno == EINVAL ? fail(ps, "%s: \"%s\" is not 1.0, 1.1, 1.2 or 1.3", ps->name, arg)
+			: fail(ps, "out of memory");
+	return 0;
 }
 
+/* A file name: not empty. */
 static int
-opt_path(struct parser *ps, const char **field, const char *arg)
+opt_path(struct parser *ps, const char *arg)
 {
 	if (arg[0] == '\0')
 		return fail(ps, "%s: empty file name", ps->name);
-	return set_str(ps, field, arg);
+	return 0;
+}
+
+/* --ca-file and --ca-path are one library call; each keeps the other's value. */
+static int
+opt_ca(struct parser *ps, const char **field, const char *arg)
+{
+	if (opt_path(ps, arg) < 0)
+		return -1;
+	*field = arg;
+	return lib_set(ps, smtpprobe_opts_set_ca(ps->o, ps->ca_file, ps->ca_path), arg);
 }
 
 /* ------------------------------------------------------------ AUTH, PROXY */
@@ -884,33 +759,26 @@ opt_path(struct parser *ps, const char **field, const char *arg)
 static int
 opt_authtype(struct parser *ps, const char *arg)
 {
-	char *mech;
+	static const struct { const char *name; smtpprobe_auth mech; } mechs[] = {
+		{ "PLAIN", SMTPPROBE_AUTH_PLAIN },
+		{ "LOGIN", SMTPPROBE_AUTH_LOGIN },
+		{ "CRAM-MD5", SMTPPROBE_AUTH_CRAM_MD5 },
+	};
 
-	if (strcasecmp(arg, "PLAIN") != 0 && strcasecmp(arg, "LOGIN") != 0 &&
-	    strcasecmp(arg, "CRAM-MD5") != 0)
-		return fail(ps, "%s: \"%s\" is not PLAIN, LOGIN or CRAM-MD5", ps->name, arg);
-	mech = dup_upper(arg);
-	if (mech == NULL)
-		return fail(ps, "out of memory");
-	free((char *)ps->cfg->auth_mech);
-	ps->cfg->auth_mech = mech;
-	return 0;
+	for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++)
+		if (strcasecmp(arg, mechs[i].name) == 0) {
+			ps->auth_mech = mechs[i].mech;
+			return 0;
+		}
+	return fail(ps, "%s: \"%s\" is not PLAIN, LOGIN or CRAM-MD5", ps->name, arg);
 }
 
-/* Replaces the password, wiping the old one. */
 static int
-set_password(struct parser *ps, const char *pass)
+opt_authuser(struct parser *ps, const char *arg)
 {
-	char *d;
-
-	if (check_wire(ps, pass) < 0)
+	if (check_wire(ps, arg) < 0)
 		return -1;
-	d = strdup(pass);
-	if (d == NULL)
-		return fail(ps, "out of memory");
-	wipe(ps->cfg->auth_pass);
-	free(ps->cfg->auth_pass);
-	ps->cfg->auth_pass = d;
+	ps->auth_user = arg;
 	return 0;
 }
 
@@ -921,22 +789,31 @@ set_password(struct parser *ps, const char *pass)
 static int
 opt_authpass(struct parser *ps, char *arg)
 {
-	int rc = set_password(ps, arg);
+	char *d = NULL;
+	int rc = check_wire(ps, arg);
 
-	wipe(arg);
+	if (rc == 0 && (d = strdup(arg)) == NULL)
+		rc = fail(ps, "out of memory");
+	if (rc == 0) {
+		sp_wipe_free(ps->auth_pass);
+		ps->auth_pass = d;
+	}
+	sp_wipe(arg);
 	return rc;
 }
 
 static int
 opt_proxy(struct parser *ps, const char *arg)
 {
+	int version;
+
 	if (arg == NULL || strcasecmp(arg, "v1") == 0)
-		ps->cfg->proxy = SP_PROXY_V1;
+		version = 1;
 	else if (strcasecmp(arg, "v2") == 0)
-		ps->cfg->proxy = SP_PROXY_V2;
+		version = 2;
 	else
 		return fail(ps, "%s: \"%s\" is not v1 or v2", ps->name, arg);
-	return 0;
+	return lib_set(ps, smtpprobe_opts_set_proxy(ps->o, version), arg);
 }
 
 /* ------------------------------------------------------------ judging, output */
@@ -995,6 +872,7 @@ parse_state(const char *s, enum sp_state *out)
 }
 
 /* -t SECONDS[:STATE] */
+/* -t SECONDS[:STATE]: the library's deadline, and the state the plugin gives its expiry. */
 static int
 opt_timeout(struct parser *ps, const char *arg)
 {
@@ -1009,9 +887,8 @@ opt_timeout(struct parser *ps, const char *arg)
 	if (colon != NULL && parse_state(colon + 1, &st) < 0)
 		return fail(ps, "%s: \"%s\": the state is ok, warning, critical or unknown",
 			ps->name, arg);
-	ps->cfg->timeout_ms = ms;
 	ps->cfg->timeout_state = st;
-	return 0;
+	return lib_set(ps, smtpprobe_opts_set_timeout_ms(ps->o, ms), arg);
 }
 
 static int
@@ -1030,140 +907,99 @@ opt_output(struct parser *ps, const char *arg)
 
 /* ------------------------------------------------------------ dispatch */
 
-/* Options that only set a flag. @return true when @p c was one. */
-static bool
-opt_flag(struct sp_config *cfg, int c)
+#define NOT_MINE 1 /* a group's answer for an option of another group */
+
+/* The target and the dialog: into the library's options. */
+static int
+dialog_option(struct parser *ps, int c, const char *arg)
+{
+	smtpprobe_opts *o = ps->o;
+
+	switch (c) {
+	case 'H': return opt_host(ps, arg);
+	case 'M': return opt_mx(ps, arg);
+	case 'p': return opt_port(ps, arg);
+	case '4': return lib_set(ps, smtpprobe_opts_set_family(o, SMTPPROBE_FAMILY_IPV4), NULL);
+	case '6': return lib_set(ps, smtpprobe_opts_set_family(o, SMTPPROBE_FAMILY_IPV6), NULL);
+	case OPT_DNS_SERVER: return opt_dns_server(ps, arg);
+	case OPT_MAX_TARGETS: return opt_max_targets(ps, arg);
+	case 'F': return opt_fqdn(ps, arg);
+	case 'L': return lib_set(ps, smtpprobe_opts_set_lmtp(o, true), NULL);
+	case OPT_NO_PIPELINING: return lib_set(ps, smtpprobe_opts_set_pipelining(o, false), NULL);
+	case 'f': return opt_from(ps, arg);
+	case OPT_RCPT: return opt_rcpt(ps, arg);
+	case OPT_NOTIFY: return opt_notify(ps, arg);
+	case 'C': return opt_command(ps, arg);
+	case OPT_DATA: ps->data = true; return lib_set(ps, smtpprobe_opts_set_data(o, true), NULL);
+	case OPT_SUBJECT: return opt_subject(ps, arg);
+	case OPT_HEADER: return opt_header(ps, arg);
+	case OPT_BODY: return opt_body(ps, arg);
+	case OPT_QUIT_AFTER: return opt_quit_after(ps, arg);
+	case OPT_EXPECT_REPLY: return opt_expect_reply(ps, arg);
+	default: return NOT_MINE;
+	}
+}
+
+/* TLS, AUTH and PROXY: into the library's options (AUTH once all is read). */
+static int
+security_option(struct parser *ps, int c, char *arg)
 {
 	switch (c) {
-	case '4': cfg->family = SMTPPROBE_FAMILY_IPV4; break;
-	case '6': cfg->family = SMTPPROBE_FAMILY_IPV6; break;
-	case 'L': cfg->lmtp = true; break;
-	case OPT_NO_PIPELINING: cfg->no_pipelining = true; break;
-	case OPT_DATA: cfg->data = true; break;
-	case 'q': cfg->ignore_quit_failure = true; break;
-	case 'S': cfg->starttls = true; break;
-	case 's': cfg->tls = true; break;
-	case OPT_INSECURE: cfg->insecure = true; break;
-	case OPT_ALLOW_PLAINTEXT: cfg->allow_plaintext_auth = true; break;
-	case OPT_REQUIRE_FCRDNS: cfg->require_fcrdns = true; break;
-	case 'v': if (cfg->verbose < INT_MAX) cfg->verbose++; break;
-	default: return false;
+	case 'S': return opt_tls_mode(ps, SMTPPROBE_TLS_STARTTLS);
+	case 's': return opt_tls_mode(ps, SMTPPROBE_TLS_IMPLICIT);
+	case OPT_INSECURE: return lib_set(ps, smtpprobe_opts_set_tls_verify(ps->o, false), NULL);
+	case OPT_SNI: return opt_sni(ps, arg);
+	case OPT_CA_FILE: return opt_ca(ps, &ps->ca_file, arg);
+	case OPT_CA_PATH: return opt_ca(ps, &ps->ca_path, arg);
+	case OPT_TLS_MIN: return opt_tls_min(ps, arg);
+	case 'A': return opt_authtype(ps, arg);
+	case 'U': return opt_authuser(ps, arg);
+	case 'P': return opt_authpass(ps, arg);
+	case OPT_AUTHFILE: ps->authfile = arg; return opt_path(ps, arg);
+	case OPT_ALLOW_PLAINTEXT: ps->plaintext_auth = true; return 0;
+	case 'r': return opt_proxy(ps, arg);
+	default: return NOT_MINE;
 	}
-	return true;
 }
 
-/* A string option whose value is checked as @p check says, then kept. */
+/* What the plugin itself judges and prints: into the configuration. */
 static int
-opt_checked_str(struct parser *ps, const char **field, const char *arg,
-	int (*check)(struct parser *, const char *))
+plugin_option(struct parser *ps, int c, const char *arg)
 {
-	if (check != NULL && check(ps, arg) < 0)
-		return -1;
-	return set_str(ps, field, arg);
-}
+	struct sp_config *cfg = ps->cfg;
 
-static int
-check_from(struct parser *ps, const char *s)
-{
-	return check_address(ps, s, false);
-}
-
-/* @return true when @p arg lies in a "--key=value" string of an ini file. */
-static bool
-from_ini(const struct parser *ps, const char *arg)
-{
-	for (size_t i = 0; i < ps->ini.n; i++)
-		if (arg >= ps->ini.v[i] && arg <= ps->ini.v[i] + strlen(ps->ini.v[i]))
-			return true;
-	return false;
-}
-
-/*
- * -H is repeatable: several hosts, checked at once. As for single values,
- * the command line wins over --extra-opts: its first -H drops the ini's.
- */
-static int
-opt_host(struct parser *ps, const char *arg)
-{
-	struct sp_strlist *hosts = &ps->cfg->hosts;
-
-	if (check_host(ps, arg) < 0)
-		return -1;
-	if (!ps->cli_hosts && !from_ini(ps, arg)) {
-		strlist_free(hosts, true);
-		ps->cli_hosts = true;
+	switch (c) {
+	case 'e': return set_str(ps, &cfg->expect, arg);
+	case 'R': return opt_response(ps, arg);
+	case OPT_REQUIRE_EXT: return opt_require_ext(ps, arg);
+	case 'q': cfg->ignore_quit_failure = true; return 0;
+	case 'D': return opt_certificate(ps, arg);
+	case OPT_REQUIRE_FCRDNS: cfg->require_fcrdns = true; return 0;
+	case OPT_MX_POLICY: return opt_mx_policy(ps, arg);
+	case 'w': return opt_level(ps, &cfg->warn, arg);
+	case 'c': return opt_level(ps, &cfg->crit, arg);
+	case 't': return opt_timeout(ps, arg);
+	case 'v': cfg->verbose += cfg->verbose < INT_MAX; return 0;
+	case OPT_TRANSCRIPT: return opt_path(ps, arg) < 0 ? -1 : set_str(ps, &cfg->transcript, arg);
+	case OPT_OUTPUT: return opt_output(ps, arg);
+	default: return NOT_MINE;
 	}
-	if (hosts->n == MAX_HOSTS)
-		return fail(ps, "%s: at most %d hosts", ps->name, MAX_HOSTS);
-	return strlist_add_copy(ps, hosts, arg);
-}
-
-static int
-opt_rcpt(struct parser *ps, const char *arg)
-{
-	if (check_address(ps, arg, true) < 0)
-		return -1;
-	return strlist_add_copy(ps, &ps->cfg->rcpts, arg);
-}
-
-static int
-opt_header(struct parser *ps, const char *arg)
-{
-	if (check_header(ps, arg) < 0)
-		return -1;
-	return strlist_add_copy(ps, &ps->cfg->headers, arg);
 }
 
 /* @return 0, or -1 with a message. @p arg may be NULL for optional arguments. */
 static int
 handle_option(struct parser *ps, int c, char *arg)
 {
-	struct sp_config *cfg = ps->cfg;
+	int rc;
 
 	set_name(ps, c);
-	if (opt_flag(cfg, c))
-		return 0;
-	switch (c) {
-	case 'H': return opt_host(ps, arg);
-	case 'M': return opt_checked_str(ps, &cfg->mx_domain, arg, check_host);
-	case 'p': return opt_port(ps, arg);
-	case OPT_MX_POLICY: return opt_mx_policy(ps, arg);
-	case OPT_DNS_SERVER: return opt_dns_server(ps, arg);
-	case OPT_MAX_TARGETS: return opt_max_targets(ps, arg);
-	case 'e': return opt_checked_str(ps, &cfg->expect, arg, NULL);
-	case 'F': return opt_checked_str(ps, &cfg->fqdn, arg, check_fqdn);
-	case 'f': return opt_checked_str(ps, &cfg->from, arg, check_from);
-	case OPT_RCPT: return opt_rcpt(ps, arg);
-	case OPT_NOTIFY: return opt_notify(ps, arg);
-	case 'C': return opt_command(ps, arg);
-	case 'R': return opt_response(ps, arg);
-	case OPT_SUBJECT: return opt_checked_str(ps, &cfg->subject, arg, check_wire);
-	case OPT_HEADER: return opt_header(ps, arg);
-	case OPT_BODY: return opt_body(ps, arg);
-	case OPT_QUIT_AFTER: return opt_quit_after(ps, arg);
-	case OPT_EXPECT_REPLY: return opt_expect_reply(ps, arg);
-	case OPT_REQUIRE_EXT: return opt_require_ext(ps, arg);
-	case 'D': return opt_certificate(ps, arg);
-	case OPT_SNI: return opt_sni(ps, arg);
-	case OPT_CA_FILE: return opt_path(ps, &cfg->ca_file, arg);
-	case OPT_CA_PATH: return opt_path(ps, &cfg->ca_path, arg);
-	case OPT_TLS_MIN: return opt_tls_min(ps, arg);
-	case 'A': return opt_authtype(ps, arg);
-	case 'U': return opt_checked_str(ps, &cfg->auth_user, arg, check_wire);
-	case 'P': return opt_authpass(ps, arg);
-	case OPT_AUTHFILE: return opt_path(ps, &cfg->authfile, arg);
-	case 'r': return opt_proxy(ps, arg);
-	case 'w': return opt_level(ps, &cfg->warn, arg);
-	case 'c': return opt_level(ps, &cfg->crit, arg);
-	case 't': return opt_timeout(ps, arg);
-	case OPT_TRANSCRIPT: return opt_path(ps, &cfg->transcript, arg);
-	case OPT_OUTPUT: return opt_output(ps, arg);
-	case OPT_EXTRA_OPTS:
-		/* the exact spellings were taken out before getopt ran */
+	if ((rc = dialog_option(ps, c, arg)) != NOT_MINE ||
+	    (rc = security_option(ps, c, arg)) != NOT_MINE ||
+	    (rc = plugin_option(ps, c, arg)) != NOT_MINE)
+		return rc;
+	if (c == OPT_EXTRA_OPTS) /* the exact spellings were taken out before getopt ran */
 		return fail(ps, "--extra-opts must be spelled out in full on the command line");
-	default:
-		return fail(ps, "internal error: option %d not handled", c);
-	}
+	return fail(ps, "internal error: option %d not handled", c);
 }
 
 /*
@@ -1190,240 +1026,28 @@ getopt_error(struct parser *ps, int c, char **argv)
 	return fail(ps, "unknown or ambiguous option %.*s", (int)strcspn(arg, "="), arg);
 }
 
-/* ------------------------------------------------------------ --extra-opts */
-
-static bool
-is_ini_key(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (!is_ldh(*s) && *s != '_')
-			return false;
-	return true;
-}
-
-/* One "key[=value]" line of the wanted section, as "--key[=value]". */
-static int
-ini_add(struct parser *ps, char *line, const char *path, unsigned lineno)
-{
-	char *eq = strchr(line, '=');
-	char *key = line, *value = NULL, *arg;
-	size_t len;
-
-	if (eq != NULL) {
-		*eq = '\0';
-		value = trim(eq + 1);
-	}
-	key = trim(key);
-	if (!is_ini_key(key))
-		return fail(ps, "--extra-opts: %s:%u: bad key \"%s\"", path, lineno, key);
-	len = 2 + strlen(key) + (value != NULL ? 1 + strlen(value) : 0) + 1;
-	arg = malloc(len);
-	if (arg == NULL)
-		return fail(ps, "out of memory");
-	snprintf(arg, len, "--%s%s%s", key, value != NULL ? "=" : "", value != NULL ? value : "");
-	if (strlist_push(&ps->ini, arg) < 0) {
-		wipe(arg);
-		free(arg);
-		return fail(ps, "out of memory");
-	}
-	return 0;
-}
-
-/*
- * Collects the keys of every "[section]" of the file (a section may appear
- * more than once). Comments are whole lines starting with ';' or '#': a
- * value, a password say, may contain either.
- * @return 1 when the section was found, 0 when not, -1 on error.
- */
-static int
-ini_parse(struct parser *ps, char *text, const char *path, const char *section)
-{
-	bool in_section = false, found = false;
-	unsigned lineno = 0;
-	char *next;
-
-	for (char *line = text; line != NULL; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		lineno++;
-		line = trim(line);
-		if (*line == '\0' || *line == ';' || *line == '#')
-			continue;
-		if (*line == '[') {
-			size_t len = strlen(line);
-
-			if (line[len - 1] != ']')
-				return fail(ps, "--extra-opts: %s:%u: bad section line", path, lineno);
-			line[len - 1] = '\0';
-			in_section = strcmp(trim(line + 1), section) == 0;
-			found = found || in_section;
-			continue;
-		}
-		if (in_section && ini_add(ps, line, path, lineno) < 0)
-			return -1;
-	}
-	return found ? 1 : 0;
-}
-
-/* The default ini file: $MP_CONFIG_FILE, then the Monitoring Plugins places. */
-static const char *
-find_ini_file(void)
-{
-	static const char *const places[] = {
-		"/etc/nagios/plugins.ini",
-		"/usr/local/nagios/etc/plugins.ini",
-		"/usr/local/etc/nagios/plugins.ini",
-		"/etc/opt/nagios/plugins.ini",
-		"/etc/nagios-plugins.ini",
-		"/usr/local/etc/nagios-plugins.ini",
-		"/etc/opt/nagios-plugins.ini",
-	};
-	const char *env = getenv("MP_CONFIG_FILE");
-	struct stat st;
-
-	if (env != NULL && *env != '\0' && stat(env, &st) == 0)
-		return env;
-	for (size_t i = 0; i < sizeof places / sizeof places[0]; i++)
-		if (stat(places[i], &st) == 0)
-			return places[i];
-	return NULL;
-}
-
-/* --extra-opts[=[section][@file]]: appends the section's options to ps->ini. */
-static int
-load_extra_opts(struct parser *ps, const char *locator)
-{
-	const char *at = strchr(locator, '@');
-	size_t seclen = at != NULL ? (size_t)(at - locator) : strlen(locator);
-	char section[256];
-	const char *path;
-	char *text;
-	size_t len;
-	int rc;
-
-	snprintf(ps->name, sizeof ps->name, "--extra-opts");
-	if (seclen >= sizeof section)
-		return fail(ps, "--extra-opts: section name too long");
-	if (seclen == 0)
-		snprintf(section, sizeof section, "%s", DEFAULT_SECTION);
-	else
-		snprintf(section, sizeof section, "%.*s", (int)seclen, locator);
-	path = at != NULL ? at + 1 : find_ini_file();
-	if (path == NULL)
-		return fail(ps, "--extra-opts: no ini file found (set MP_CONFIG_FILE or give @FILE)");
-	if (*path == '\0')
-		return fail(ps, "--extra-opts: empty file name after '@'");
-	if (read_file(ps, path, INI_MAX, false, &text, &len) < 0)
-		return -1;
-	rc = ini_parse(ps, text, path, section);
-	explicit_bzero(text, len); /* it may hold a password */
-	free(text);
-	if (rc == 0)
-		return fail(ps, "--extra-opts: no section [%s] in %s", section, path);
-	return rc < 0 ? -1 : 0;
-}
-
-/*
- * Builds the argv getopt runs over: argv[0], the ini options, then the
- * command line without its --extra-opts, so that the command line comes last
- * and wins. Only the exact spellings "--extra-opts" and "--extra-opts=..."
- * are taken, as monitoring-plugins does; scanning stops at "--".
- */
-static int
-build_args(struct parser *ps, int argc, char **argv)
-{
-	struct sp_strlist rest = { NULL, 0, 0 };
-	bool options = true;
-	int rc = 0;
-
-	for (int i = 1; i < argc && rc == 0; i++) {
-		if (options && strcmp(argv[i], "--") == 0)
-			options = false;
-		if (options && strcmp(argv[i], "--extra-opts") == 0)
-			rc = load_extra_opts(ps, "");
-		else if (options && strncmp(argv[i], "--extra-opts=", 13) == 0)
-			rc = load_extra_opts(ps, argv[i] + 13);
-		else if (strlist_push(&rest, argv[i]) < 0)
-			rc = fail(ps, "out of memory");
-	}
-	if (rc == 0 && strlist_push(&ps->args, argc > 0 && argv[0] != NULL
-			? argv[0] : (char *)DEFAULT_SECTION) < 0)
-		rc = fail(ps, "out of memory");
-	for (size_t i = 0; rc == 0 && i < ps->ini.n; i++)
-		if (strlist_push(&ps->args, ps->ini.v[i]) < 0)
-			rc = fail(ps, "out of memory");
-	for (size_t i = 0; rc == 0 && i < rest.n; i++)
-		if (strlist_push(&ps->args, rest.v[i]) < 0)
-			rc = fail(ps, "out of memory");
-	if (rc == 0 && (ps->args.n > INT_MAX - 1 || strlist_push(&ps->args, NULL) < 0))
-		rc = fail(ps, "out of memory");
-	strlist_free(&rest, false);
-	return rc;
-}
+/* ------------------------------------------------------------ after getopt */
 
 /* ------------------------------------------------------------ after getopt */
 
-/*
- * --authfile: "username=..." and "password=..." lines (blank lines and
- * '#'/';' comments allowed). -U and -P win over the file, in any order.
- */
+/* The password and user for AUTH: -U and -P win over --authfile, the file over SMTP_PROBE_PASSWORD. */
 static int
-apply_authfile(struct parser *ps)
+read_secrets(struct parser *ps)
 {
-	struct sp_config *cfg = ps->cfg;
-	char *text, *next;
-	size_t len;
-	int rc = 0;
+	const char *env;
+	char msg[512];
 
-	set_name(ps, OPT_AUTHFILE);
-	if (read_file(ps, cfg->authfile, AUTHFILE_MAX, true, &text, &len) < 0)
-		return -1;
-	for (char *line = text; line != NULL && rc == 0; line = next) {
-		char *eq, *key;
-
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		key = trim(line);
-		if (*key == '\0' || *key == '#' || *key == ';')
-			continue;
-		eq = strchr(key, '=');
-		if (eq == NULL) {
-			rc = fail(ps, "--authfile: a line is not key=value");
-			break;
-		}
-		*eq = '\0';
-		char *value = trim(eq + 1);
-		key = trim(key);
-		if (strcmp(key, "username") == 0)
-			rc = cfg->auth_user != NULL ? 0 : opt_checked_str(ps, &cfg->auth_user, value, check_wire);
-		else if (strcmp(key, "password") == 0)
-			rc = cfg->auth_pass != NULL ? 0 : set_password(ps, value);
-		else
-			rc = fail(ps, "--authfile: unknown key \"%s\" (username, password)", key);
-	}
-	explicit_bzero(text, len);
-	free(text);
-	return rc;
-}
-
-static int
-apply_secrets(struct parser *ps)
-{
-	struct sp_config *cfg = ps->cfg;
-	char *pass;
-
-	if (cfg->authfile != NULL && apply_authfile(ps) < 0)
-		return -1;
-	/* Empty is unset: Icinga 2 passes every env entry, empty when unused. */
-	pass = getenv("SMTP_PROBE_PASSWORD");
-	if (cfg->auth_pass == NULL && pass != NULL && *pass != '\0') {
-		snprintf(ps->name, sizeof ps->name, "SMTP_PROBE_PASSWORD");
-		return set_password(ps, pass);
-	}
+	if (ps->authfile != NULL &&
+	    sp_authfile_read(ps->authfile, ps->auth_user == NULL, ps->auth_pass == NULL,
+			&ps->af, msg, sizeof msg) < 0)
+		return fail(ps, "%s", msg);
+	ps->user = ps->auth_user != NULL ? ps->auth_user : ps->af.user;
+	ps->pass = ps->auth_pass != NULL ? ps->auth_pass : ps->af.pass;
+	if (ps->pass != NULL)
+		return 0;
+	if (sp_env_password(&env, msg, sizeof msg) < 0)
+		return fail(ps, "%s", msg);
+	ps->pass = env;
 	return 0;
 }
 
@@ -1431,38 +1055,79 @@ apply_secrets(struct parser *ps)
 static int
 check_combination(struct parser *ps)
 {
-	const struct sp_config *cfg = ps->cfg;
-
-	if (cfg->hosts.n == 0 && cfg->mx_domain == NULL)
+	if (!ps->host && !ps->mx)
 		return fail(ps, "no host: give -H HOST or -M DOMAIN");
-	if (cfg->hosts.n > 0 && cfg->mx_domain != NULL)
+	if (ps->host && ps->mx)
 		return fail(ps, "give -H HOST or -M DOMAIN, not both");
-	if (cfg->output == SP_OUTPUT_LLD && cfg->mx_domain == NULL)
+	if (ps->cfg->output == SP_OUTPUT_LLD && !ps->mx)
 		return fail(ps, "--output lld lists the MX hosts of -M DOMAIN: give -M");
-	if (cfg->starttls && cfg->tls)
+	if (ps->starttls && ps->tls)
 		return fail(ps, "-S/--starttls and -s/--tls exclude each other");
-	if (cfg->data && (cfg->from == NULL || cfg->rcpts.n == 0))
+	if (ps->data && (!ps->from || ps->rcpts == 0))
 		return fail(ps, "--data needs -f/--from and at least one --rcpt");
-	if (cfg->responses.n > cfg->commands.n)
+	if (ps->cfg->nresponses > ps->commands)
 		return fail(ps, "more -R/--response than -C/--command");
-	if (cfg->auth_mech != NULL && (cfg->auth_user == NULL || cfg->auth_pass == NULL))
+	if (ps->auth_mech != SMTPPROBE_AUTH_NONE && (ps->user == NULL || ps->pass == NULL))
 		return fail(ps, "-A/--authtype needs -U USER and a password "
 			"(-P, --authfile or SMTP_PROBE_PASSWORD)");
 	return 0;
 }
 
-static void
-set_defaults(struct sp_config *cfg)
+/* What the plugin will not do, though each option alone is fine. */
+static int
+check_tls_needs(struct parser *ps)
 {
+	bool tls = ps->starttls || ps->tls;
+
+	if (ps->auth_mech != SMTPPROBE_AUTH_NONE && !tls && !ps->plaintext_auth)
+		return fail(ps, "AUTH without TLS refused: use -S or -s, or --allow-plaintext-auth");
+	if (ps->cfg->cert_days_set && !tls)
+		return fail(ps, "-D needs TLS: add -S (STARTTLS) or -s (implicit TLS)");
+	return 0;
+}
+
+/*
+ * The library calls that wait for the whole command line: AUTH, and reverse
+ * DNS, looked up only where it is shown or judged (-v, json,
+ * --require-fcrdns). It runs beside the dialogs; a slow reverse zone may
+ * hold the end of the check only when it is judged (until the deadline),
+ * else half a second. --output lld only resolves.
+ */
+static int
+apply_pending(struct parser *ps)
+{
+	const struct sp_config *cfg = ps->cfg;
+	bool rdns = (cfg->require_fcrdns || cfg->verbose > 0 || cfg->output == SP_OUTPUT_JSON) &&
+	    cfg->output != SP_OUTPUT_LLD;
+
+	set_name(ps, 'A');
+	if (ps->auth_mech != SMTPPROBE_AUTH_NONE &&
+	    lib_set(ps, smtpprobe_opts_set_auth(ps->o, ps->auth_mech, ps->user, ps->pass), NULL) < 0)
+		return -1;
+	if (smtpprobe_opts_set_rdns(ps->o, rdns, cfg->require_fcrdns ? 0 : RDNS_SHOWN_GRACE_MS) == -1 ||
+	    smtpprobe_opts_set_resolve_only(ps->o, cfg->output == SP_OUTPUT_LLD) == -1)
+		return fail(ps, "out of memory");
+	return 0;
+}
+
+/*
+ * The defaults are the library's (smtpprobe_opts_new()) but for OpenSSL's
+ * lean initialisation: OpenSSL is ours alone, and the process ends with
+ * the check.
+ */
+static int
+set_defaults(struct parser *ps)
+{
+	struct sp_config *cfg = ps->cfg;
+
 	memset(cfg, 0, sizeof *cfg);
-	cfg->family = SMTPPROBE_FAMILY_ANY;
 	cfg->mx_policy = SP_MX_WORST;
-	cfg->max_targets = 32;
-	cfg->quit_after = SMTPPROBE_STAGE_COUNT;
-	cfg->proxy = SP_PROXY_NONE;
-	cfg->timeout_ms = 10000;
 	cfg->timeout_state = SP_CRITICAL;
 	cfg->output = SP_OUTPUT_NAGIOS;
+	cfg->lib = ps->o = smtpprobe_opts_new();
+	if (cfg->lib == NULL || smtpprobe_opts_set_tls_lean_init(cfg->lib, true) == -1)
+		return fail(ps, "out of memory");
+	return 0;
 }
 
 /*
@@ -1485,6 +1150,19 @@ reset_getopt(void)
 	opterr = 0; /* messages are ours, in err; nothing goes to stderr */
 }
 
+/*
+ * After an error only --output is still read, so that the UNKNOWN goes out
+ * in the format asked for; -P is still blanked.
+ */
+static void
+after_error(struct parser *ps, int c, char *arg)
+{
+	if (c == OPT_OUTPUT && arg != NULL)
+		(void)opt_output(ps, arg);
+	else if (c == 'P' && arg != NULL)
+		sp_wipe(arg);
+}
+
 static enum sp_action
 run_getopt(struct parser *ps)
 {
@@ -1494,48 +1172,52 @@ run_getopt(struct parser *ps)
 
 	reset_getopt();
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		if (c == 'h')
+		if (ps->failed)
+			after_error(ps, c, optarg);
+		else if (c == 'h')
 			return SP_HELP;
-		if (c == 'V')
+		else if (c == 'V')
 			return SP_VERSION;
-		if (c == '?' || c == ':') {
+		else if (c == '?' || c == ':')
 			getopt_error(ps, c, argv);
-			return SP_USAGE_ERROR;
-		}
-		if (handle_option(ps, c, optarg) < 0)
-			return SP_USAGE_ERROR;
+		else
+			handle_option(ps, c, optarg);
 	}
-	if (optind < argc) {
+	if (!ps->failed && optind < argc)
 		/* getopt's optional arguments take "=" only: say so. */
 		fail(ps, "unexpected argument \"%s\"%s", argv[optind],
 			ps->bare_sni ? " (a name for --sni goes after \"=\": --sni=NAME)" : "");
-		return SP_USAGE_ERROR;
-	}
-	return SP_RUN;
+	return ps->failed ? SP_USAGE_ERROR : SP_RUN;
+}
+
+static void
+parser_free(struct parser *ps)
+{
+	/* the ini strings may hold a password (--authpass=...): wiped */
+	sp_strlist_free(&ps->ini, true);
+	sp_strlist_free(&ps->args, false);
+	sp_wipe_free(ps->auth_pass);
+	sp_authfile_free(&ps->af);
 }
 
 enum sp_action
 sp_options_parse(int argc, char **argv, struct sp_config *cfg, char *err, size_t errlen)
 {
-	struct parser ps;
+	struct parser ps = { .cfg = cfg, .err = err, .errlen = errlen };
 	enum sp_action act = SP_USAGE_ERROR;
+	char msg[512];
 
-	memset(&ps, 0, sizeof ps);
-	ps.cfg = cfg;
-	ps.err = err;
-	ps.errlen = errlen;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	set_defaults(cfg);
-
-	if (build_args(&ps, argc, argv) == 0)
-		act = run_getopt(&ps);
-	if (act == SP_RUN && (apply_secrets(&ps) < 0 || check_combination(&ps) < 0))
+	(void)set_defaults(&ps);
+	if (sp_extraopts_argv(argc, argv, &ps.ini, &ps.args, msg, sizeof msg) < 0)
+		fail(&ps, "%s", msg);
+	if (ps.args.n > 0)
+		act = run_getopt(&ps); /* after an error, still for --output */
+	if (act == SP_RUN && (read_secrets(&ps) < 0 || check_combination(&ps) < 0 ||
+			check_tls_needs(&ps) < 0 || apply_pending(&ps) < 0))
 		act = SP_USAGE_ERROR;
-
-	/* the ini strings may hold a password (--authpass=...): wiped */
-	strlist_free(&ps.ini, true);
-	strlist_free(&ps.args, false);
+	parser_free(&ps);
 	if (act != SP_RUN)
 		sp_config_free(cfg); /* safe to call again */
 	return act;
@@ -1546,120 +1228,18 @@ sp_config_free(struct sp_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-
-	const char **strs[] = {
-		&cfg->mx_domain, &cfg->dns_server, &cfg->expect,
-		&cfg->fqdn, &cfg->from, &cfg->subject, &cfg->sni, &cfg->ca_file,
-		&cfg->ca_path, &cfg->tls_min, &cfg->auth_mech, &cfg->auth_user,
-		&cfg->authfile, &cfg->transcript,
-	};
-
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-		free((char *)*strs[i]);
-		*strs[i] = NULL;
+	smtpprobe_opts_free(cfg->lib); /* wipes the password */
+	cfg->lib = NULL;
+	free((char *)cfg->expect);
+	cfg->expect = NULL;
+	free((char *)cfg->transcript);
+	cfg->transcript = NULL;
+	for (size_t i = 0; i < cfg->nresponses; i++) {
+		regfree(&cfg->responses[i].re);
+		free(cfg->responses[i].pattern);
 	}
-	strlist_free(&cfg->hosts, true);
-	strlist_free(&cfg->rcpts, true);
-	strlist_free(&cfg->commands, true);
-	strlist_free(&cfg->responses, true);
-	strlist_free(&cfg->headers, true);
-	strlist_free(&cfg->require_ext, true);
-	free(cfg->body);
-	cfg->body = NULL;
-	cfg->bodylen = 0;
-	wipe(cfg->auth_pass);
-	free(cfg->auth_pass);
-	cfg->auth_pass = NULL;
-	cfg->notify = NULL;
-}
-
-void
-sp_options_help(void)
-{
-	fputs(
-"Usage: check_smtp_probe -H HOST | -M DOMAIN [-p PORT] [-4|-6] [-S|-s]\n"
-"  [-f FROM] [--rcpt ADDR]... [--data] [-A MECH -U USER -P PASS]\n"
-"  [-w [STAGE=]RANGE[,...]] [-c [STAGE=]RANGE[,...]] [-t SECONDS[:STATE]]\n"
-"  [-v] [--output nagios|json|lld] [--extra-opts=[SECTION][@FILE]]\n"
-"\n"
-"Target:\n"
-"  -H, --hostname HOST      server name or IP address; repeatable: several\n"
-"                           hosts are checked at once, worst state wins\n"
-"  -M, --mx DOMAIN          check every MX host of DOMAIN instead of -H\n"
-"      --mx-policy POLICY   worst (default), any (OK if one target is OK)\n"
-"                           or primary (judged on the best preference only)\n"
-"      --max-targets N      with -M, check at most N addresses (default 32);\n"
-"                           with several -H, only the first N hosts\n"
-"      --require-fcrdns     WARNING unless the reverse DNS of the address is\n"
-"                           forward-confirmed and names the banner's host\n"
-"  -p, --port N             port (default 25, 465 with --tls)\n"
-"  -4, --use-ipv4           IPv4 addresses only\n"
-"  -6, --use-ipv6           IPv6 addresses only\n"
-"      --dns-server ADDR[:PORT]  resolver to ask instead of /etc/resolv.conf\n"
-"                           (IPv6 with a port as [ADDR]:PORT)\n"
-"\n"
-"Dialog:\n"
-"  -e, --expect TEXT        text the banner must contain (default 220)\n"
-"  -F, --fqdn NAME          name sent in EHLO/HELO (default: this host's FQDN)\n"
-"  -L, --lmtp               LHLO instead of EHLO\n"
-"      --no-pipelining      one command at a time even when the server offers\n"
-"                           PIPELINING: each stage timed on its own\n"
-"  -C, --command CMD        extra command after EHLO (repeatable)\n"
-"  -R, --response REGEX     extended regex the reply to the matching -C\n"
-"                           must match (repeatable, paired in order)\n"
-"  -f, --from ADDR          MAIL FROM address (\"\" for the null sender)\n"
-"      --rcpt ADDR          RCPT TO address (repeatable); then RSET\n"
-"      --notify LIST        DSN NOTIFY: success,failure,delay or never\n"
-"      --data               send a test message (needs -f and --rcpt)\n"
-"      --subject TEXT       subject of the test message\n"
-"      --header 'N: V'      extra header of the test message (repeatable)\n"
-"      --body TEXT|@FILE    body of the test message (FILE up to 1 MiB)\n"
-"      --quit-after STAGE   QUIT after banner, ehlo, starttls, auth, mail\n"
-"                           or rcpt\n"
-"      --expect-reply STAGE=CLASS  good reply class (2, 4 or 5) of a stage,\n"
-"                           e.g. rcpt=5 for an open relay check (repeatable)\n"
-"      --require-ext EXT[,EXT...]  CRITICAL unless EHLO advertises each\n"
-"  -q, --ignore-quit-failure  a failed QUIT does not change the state\n"
-"\n"
-"TLS:\n"
-"  -S, --starttls           STARTTLS, then EHLO again\n"
-"  -s, --tls, --ssl         implicit TLS from the first byte (SMTPS)\n"
-"  -D, --certificate WARN[,CRIT]  days the certificate must still be valid\n"
-"      --sni[=NAME]         SNI name (default: the host being checked)\n"
-"      --insecure           report but do not fail on chain or name errors\n"
-"      --ca-file FILE       trust anchors file (default: the system store)\n"
-"      --ca-path DIR        trust anchors directory\n"
-"      --tls-min VERSION    lowest TLS version: 1.0, 1.1, 1.2 or 1.3\n"
-"\n"
-"Authentication and proxy:\n"
-"  -A, --authtype MECH      PLAIN, LOGIN or CRAM-MD5\n"
-"  -U, --authuser USER      user name\n"
-"  -P, --authpass PASS      password (better: --authfile or the environment\n"
-"                           variable SMTP_PROBE_PASSWORD)\n"
-"      --authfile FILE      lines username=... and password=...; must not be\n"
-"                           readable by everyone\n"
-"      --allow-plaintext-auth  permit AUTH without TLS\n"
-"  -r, --proxy[=v1|v2]      send a PROXY protocol header (default v1)\n"
-"\n"
-"Thresholds and output:\n"
-"  -w, --warning RANGE      seconds: a RANGE applies to the total time,\n"
-"  -c, --critical RANGE     STAGE=RANGE[,...] to stages (time or total names\n"
-"                           the total); Monitoring Plugins range syntax\n"
-"  -t, --timeout SECONDS[:STATE]  whole-check timeout (default 10, at most\n"
-"                           3600) and the state on expiry (ok, warning,\n"
-"                           critical (default) or unknown)\n"
-"  -v, --verbose            a line per stage, then the transcript\n"
-"                           (repeatable)\n"
-"      --transcript FILE    write the dialog to FILE, secrets redacted\n"
-"      --output FORMAT      nagios (default), json or lld (Zabbix discovery\n"
-"                           of the MX hosts and addresses of -M; no dialog)\n"
-"      --extra-opts[=[SECTION][@FILE]]  read options from an ini file\n"
-"                           (section check_smtp_probe; file from\n"
-"                           MP_CONFIG_FILE or /etc/nagios/plugins.ini...)\n"
-"  -h, --help               this help\n"
-"  -V, --version            the version\n"
-"\n"
-"Stages: dns connect tls banner ehlo starttls auth command mail rcpt data\n"
-"rset quit.\n",
-		stdout);
+	free(cfg->responses);
+	cfg->responses = NULL;
+	cfg->nresponses = 0;
+	sp_strlist_free(&cfg->require_ext, true);
 }

@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * output.c - what the monitoring system reads. Every byte that came from a
- * server is neutralised before it is printed: '|' would start perfdata,
- * a newline would end the status line, control bytes and invalid UTF-8
- * would garble the web interface.
+ * output.c - what the monitoring system reads: verdicts put into words
+ * (the status line names the fact that decided and quotes the server's
+ * reply), perfdata, long output, JSON and Zabbix discovery. Every byte
+ * that came from a server is neutralised before it is printed: '|' would
+ * start perfdata, a newline would end the status line, control bytes and
+ * invalid UTF-8 would garble the web interface.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "output.h"
-
-#define SP_TRANSCRIPT_MAX (1024 * 1024)
 
 /* @return the length of a valid UTF-8 sequence at @p s, or 0. */
 static size_t
@@ -73,13 +75,12 @@ puts_safe(FILE *out, const char *s)
 	put_safe(out, s, strlen(s));
 }
 
+/* The characters of @p s as a JSON string's inside. */
 static void
-json_str(FILE *out, const char *s)
+json_chars(FILE *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 
-	fputc('"', out);
 	for (size_t i = 0; i < n;) {
 		size_t l = utf8_len(p + i, n - i);
 
@@ -95,48 +96,388 @@ json_str(FILE *out, const char *s)
 			i += l;
 		}
 	}
+}
+
+static void
+json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	json_chars(out, s, strlen(s));
 	fputc('"', out);
 }
 
-void
-sp_transcript_add(struct sp_transcript *t, smtpprobe_dir dir, const char *line,
-	size_t len, int64_t usec)
+/* ------------------------------------------------------------ verdicts in words */
+
+#define WHY_MAX 1200                /* one target's text */
+#define SUMMARY_MAX (WHY_MAX + 400) /* the status line's text */
+#define LABEL_MAX 320               /* "host[addr]:port" */
+
+static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+const char *
+sp_state_name(enum sp_state s)
 {
-	static const char *const arrows[] = { ">>>", "<<<", "***" };
-	size_t need = len + 40;
-
-	if (t->truncated)
-		return;
-	if (t->len + need > SP_TRANSCRIPT_MAX) {
-		t->truncated = true;
-		return;
-	}
-	if (t->len + need > t->cap) {
-		size_t cap = t->cap ? t->cap : 4096;
-		char *b;
-
-		while (cap < t->len + need)
-			cap *= 2;
-		if ((b = realloc(t->buf, cap)) == NULL) {
-			t->truncated = true;
-			return;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-	t->len += (size_t)snprintf(t->buf + t->len, t->cap - t->len, "%.6f %s ",
-		usec / 1e6, arrows[(unsigned)dir <= SMTPPROBE_DIR_INFO ? dir : SMTPPROBE_DIR_INFO]);
-	memcpy(t->buf + t->len, line, len);
-	t->len += len;
-	t->buf[t->len++] = '\n';
+	return (unsigned)s <= SP_UNKNOWN ? state_names[s] : "UNKNOWN";
 }
 
-void
-sp_transcript_free(struct sp_transcript *t)
+/* "host[addr]:port", "addr:port", "[v6addr]:port": which target. */
+static void
+label(const smtpprobe_result *r, char *buf, size_t len)
 {
-	free(t->buf);
-	t->buf = NULL;
-	t->len = t->cap = 0;
+	const char *host = smtpprobe_result_host(r), *addr = smtpprobe_result_addr(r);
+	unsigned port = smtpprobe_result_port(r);
+
+	if (*addr == '\0')
+		snprintf(buf, len, "%s:%u", host, port);
+	else if (strcmp(host, addr) != 0)
+		snprintf(buf, len, "%s[%s]:%u", host, addr, port);
+	else if (strchr(addr, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", addr, port);
+	else
+		snprintf(buf, len, "%s:%u", addr, port);
+}
+
+static int append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	int n;
+
+	if (used >= len)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* Writes into @p buf, cut at @p len: a long server reply shortens the line, never overruns it. */
+static void say(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* The @p nth exchange of stage @p st, or (size_t)-1. */
+static size_t
+find_stage(const smtpprobe_result *r, smtpprobe_stage st, size_t nth)
+{
+	for (size_t i = 0, seen = 0; i < smtpprobe_exchange_count(r); i++)
+		if (smtpprobe_exchange_stage(r, i) == st && seen++ == nth)
+			return i;
+	return (size_t)-1;
+}
+
+/* "<command> <code> <enhanced> <text>", the reply as the admin saw it. */
+static void
+quote(const smtpprobe_result *r, size_t i, char *buf, size_t len)
+{
+	const char *cmd = smtpprobe_exchange_command(r, i);
+	const char *enh = smtpprobe_exchange_enhanced(r, i);
+	const char *text = smtpprobe_exchange_text(r, i);
+
+	snprintf(buf, len, "%s %d%s%s%s%s", *cmd ? cmd : "banner",
+		smtpprobe_exchange_code(r, i), *enh ? " " : "", enh, *text ? " " : "", text);
+}
+
+/* ", RCPT 250 2.1.5 x2": the last reply of a stage, and how many there were. */
+static void
+append_reply(char *buf, size_t len, const smtpprobe_result *r, const char *name,
+	smtpprobe_stage st)
+{
+	size_t last = (size_t)-1, count = 0;
+
+	for (size_t i = 0; i < smtpprobe_exchange_count(r); i++)
+		if (smtpprobe_exchange_stage(r, i) == st && smtpprobe_exchange_code(r, i) != 0) {
+			last = i;
+			count++;
+		}
+	if (last == (size_t)-1)
+		return;
+	append(buf, len, ", %s %d", name, smtpprobe_exchange_code(r, last));
+	if (*smtpprobe_exchange_enhanced(r, last))
+		append(buf, len, " %s", smtpprobe_exchange_enhanced(r, last));
+	if (count > 1 && st == SMTPPROBE_STAGE_RCPT)
+		append(buf, len, " x%zu", count);
+}
+
+/*
+ * The reply to the end of the message, not the 354 before it (BDAT has
+ * none): its queue id when it has one in a known form, else the reply
+ * itself (LMTP: one per recipient, counted as RCPT's are). Named by the
+ * verb that carried the message.
+ */
+static void
+append_data(char *buf, size_t len, const smtpprobe_result *r)
+{
+	bool bdat = smtpprobe_result_chunking(r);
+	size_t first = find_stage(r, SMTPPROBE_STAGE_DATA, bdat ? 0 : 1), n = 0;
+	const char *enh;
+
+	if (first == (size_t)-1 || smtpprobe_exchange_code(r, first) == 0)
+		return;
+	enh = smtpprobe_exchange_enhanced(r, first);
+	for (size_t i = first; i < smtpprobe_exchange_count(r); i++)
+		n += smtpprobe_exchange_stage(r, i) == SMTPPROBE_STAGE_DATA;
+	append(buf, len, ", %s %d", bdat ? "BDAT" : "DATA", smtpprobe_exchange_code(r, first));
+	if (*smtpprobe_result_queue_id(r))
+		append(buf, len, " queued as %s", smtpprobe_result_queue_id(r));
+	else if (n > 1)
+		append(buf, len, "%s%s x%zu", *enh ? " " : "", enh, n);
+	else
+		append(buf, len, "%s%s %.80s", *enh ? " " : "", enh, smtpprobe_exchange_text(r, first));
+}
+
+/* "AUTH PLAIN": the exchanges of the auth stage are named by mechanism. */
+static const char *
+auth_label(const smtpprobe_result *r)
+{
+	size_t i = find_stage(r, SMTPPROBE_STAGE_AUTH, 0);
+
+	return i != (size_t)-1 ? smtpprobe_exchange_command(r, i) : "AUTH";
+}
+
+/* " ESMTP", " SMTP", " LMTP": what the greeting that worked says of the server. */
+static const char *
+flavour(const smtpprobe_result *r)
+{
+	static const struct { const char *greeting, *flavour; } names[] = {
+		{ "EHLO", " ESMTP" }, { "HELO", " SMTP" }, { "LHLO", " LMTP" },
+	};
+	const char *greet = smtpprobe_result_greeting(r);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(greet, names[i].greeting) == 0)
+			return names[i].flavour;
+	return "";
+}
+
+/* "220 ESMTP, EHLO 250, RCPT 250 2.1.5, 0.004s": what was checked. */
+static void
+ok_summary(const smtpprobe_result *r, char *buf, size_t len)
+{
+	const char *greet = smtpprobe_result_greeting(r);
+	const char *tls = smtpprobe_result_tls_version(r);
+	bool starttls = smtpprobe_stage_ran(r, SMTPPROBE_STAGE_STARTTLS);
+
+	buf[0] = '\0';
+	if (*tls && !starttls)
+		append(buf, len, "TLS %s, ", tls);
+	append(buf, len, "%d%s", smtpprobe_stage_code(r, SMTPPROBE_STAGE_BANNER), flavour(r));
+	if (*greet)
+		append(buf, len, ", %s %d", greet, smtpprobe_stage_code(r, SMTPPROBE_STAGE_EHLO));
+	if (*tls && starttls)
+		append(buf, len, ", STARTTLS %s", tls);
+	append_reply(buf, len, r, auth_label(r), SMTPPROBE_STAGE_AUTH);
+	append_reply(buf, len, r, "MAIL", SMTPPROBE_STAGE_MAIL);
+	append_reply(buf, len, r, "RCPT", SMTPPROBE_STAGE_RCPT);
+	append_data(buf, len, r);
+	if (*smtpprobe_result_notes(r))
+		append(buf, len, ", %s", smtpprobe_result_notes(r));
+	append(buf, len, ", %.3fs", sp_total_usec(r) / 1e6);
+}
+
+/* The deciding reply, and with --expect-reply what was expected instead. */
+static void
+reply_text(const struct sp_verdict *v, char *buf, size_t len)
+{
+	char q[WHY_MAX];
+
+	quote(v->r, v->exchange, q, sizeof(q));
+	if (v->reason == SP_REASON_RELAY_OPEN)
+		say(buf, len, "%s; accepted, expected %dxx: relaying is open?", q, v->want);
+	else if (v->reason == SP_REASON_ACCEPTED)
+		say(buf, len, "%s; accepted, expected %dxx", q, v->want);
+	else if (v->reason == SP_REASON_UNEXPECTED)
+		say(buf, len, "%s; expected %dxx", q, v->want);
+	else
+		say(buf, len, "%s", q);
+}
+
+/* "certificate expires in 9 days (2026-12-14 10:00 UTC)" */
+static void
+cert_text(const struct sp_verdict *v, char *buf, size_t len)
+{
+	time_t end = (time_t)smtpprobe_result_cert_not_after(v->r);
+	char date[32];
+	struct tm tm;
+
+	if (gmtime_r(&end, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(date, sizeof(date), "?");
+	if (v->reason == SP_REASON_CERT_EXPIRED)
+		say(buf, len, "certificate expired %ld days ago (%s)", -v->days, date);
+	else
+		say(buf, len, "certificate expires in %ld days (%s)", v->days, date);
+}
+
+/* "ehlo 2.100s (critical 2)": the time, against the range that alerted. */
+static void
+time_text(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, size_t len)
+{
+	bool crit = v->state == SP_CRITICAL;
+	const struct sp_level *lvl = crit ? &cfg->crit : &cfg->warn;
+	const struct sp_range *range = v->stage == SMTPPROBE_STAGE_COUNT ? &lvl->total : &lvl->stage[v->stage];
+
+	say(buf, len, "%s %.3fs (%s %s)",
+		v->stage == SMTPPROBE_STAGE_COUNT ? "time" : smtpprobe_stage_name(v->stage),
+		v->secs, crit ? "critical" : "warning", range->text);
+}
+
+/* -e, --require-ext, -R, --require-fcrdns: the check that failed. */
+static void
+check_text(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, size_t len)
+{
+	const smtpprobe_result *r = v->r;
+	const char *greet = smtpprobe_result_greeting(r), *rdns = smtpprobe_result_rdns_text(r);
+	char line[WHY_MAX];
+
+	switch (v->reason) {
+	case SP_REASON_BANNER:
+		sp_reply_text(r, v->exchange, line, sizeof(line));
+		say(buf, len, "banner '%s' does not contain '%s'", line, cfg->expect);
+		return;
+	case SP_REASON_EXTENSION:
+		say(buf, len, "%s does not advertise %s", *greet ? greet : "EHLO",
+			cfg->require_ext.v[v->index]);
+		return;
+	case SP_REASON_RESPONSE:
+		sp_response_text(r, v->exchange, line, sizeof(line));
+		say(buf, len, "reply '%s' to '%s' does not match '%s'", line,
+			smtpprobe_exchange_command(r, v->exchange), cfg->responses[v->index].pattern);
+		return;
+	case SP_REASON_RDNS:
+		say(buf, len, "reverse DNS not confirmed: %s", *rdns ? rdns : "not looked up");
+		return;
+	default: /* SP_REASON_RDNS_NAME */
+		say(buf, len, "banner names %s, reverse DNS %s",
+			smtpprobe_result_banner_name(r), smtpprobe_result_ptr(r));
+	}
+}
+
+/* One target's text: what was checked when OK, else what decided its state. */
+static void
+reason_text(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, size_t len)
+{
+	switch (v->reason) {
+	case SP_REASON_NONE:
+		ok_summary(v->r, buf, len);
+		return;
+	case SP_REASON_STATUS:
+		say(buf, len, "%s", smtpprobe_result_reason(v->r));
+		return;
+	case SP_REASON_REPLY:
+	case SP_REASON_RELAY_OPEN:
+	case SP_REASON_ACCEPTED:
+	case SP_REASON_UNEXPECTED:
+		reply_text(v, buf, len);
+		return;
+	case SP_REASON_CERT_EXPIRED:
+	case SP_REASON_CERT_EXPIRES:
+		cert_text(v, buf, len);
+		return;
+	case SP_REASON_TIME:
+		time_text(cfg, v, buf, len);
+		return;
+	default:
+		check_text(cfg, v, buf, len);
+	}
+}
+
+/* "host[addr]:port <its text>" */
+static void
+append_target(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, size_t len)
+{
+	char lab[LABEL_MAX], why[WHY_MAX];
+
+	label(v->r, lab, sizeof(lab));
+	reason_text(cfg, v, why, sizeof(why));
+	append(buf, len, "; %s %s", lab, why);
+}
+
+/* Targets left without a socket are counted first: a long list would hide them. */
+static void
+no_fd_note(const struct sp_report *rep, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->n; i++) {
+		int e = smtpprobe_result_errno(rep->v[i].r);
+
+		n += e == EMFILE || e == ENFILE;
+	}
+	if (n > 0)
+		append(buf, len, "; %zu target%s not dialled: file descriptor limit reached (ulimit -n)",
+			n, n == 1 ? "" : "s");
+}
+
+/* How many hosts, and of them OK: a host is OK when every address of it is. */
+static void
+count_hosts(const struct sp_report *rep, size_t *hosts, size_t *ok)
+{
+	*hosts = *ok = 0;
+	for (size_t i = 0; i < rep->n;) {
+		const char *host = smtpprobe_result_host(rep->v[i].r);
+		bool host_ok = true;
+
+		for (; i < rep->n && strcmp(host, smtpprobe_result_host(rep->v[i].r)) == 0; i++)
+			host_ok = host_ok && rep->v[i].state == SP_OK;
+		(*hosts)++;
+		*ok += host_ok;
+	}
+}
+
+/*
+ * "2 of 3 MX hosts OK; mx3.example.org[192.0.2.12]:25 connect timeout": the
+ * targets that are not OK follow, the worst first; when all are, the best
+ * host's summary.
+ */
+static void
+multi_summary(const struct sp_config *cfg, const struct sp_report *rep, char *buf, size_t len)
+{
+	static const enum sp_state order[] = { SP_CRITICAL, SP_WARNING, SP_UNKNOWN };
+	size_t hosts, ok;
+
+	count_hosts(rep, &hosts, &ok);
+	buf[0] = '\0';
+	append(buf, len, "%zu of %zu %shost%s OK", ok, hosts,
+		smtpprobe_opts_mx_domain(cfg->lib) != NULL ? "MX " : "", hosts == 1 ? "" : "s");
+	no_fd_note(rep, buf, len);
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++)
+		for (size_t i = 0; i < rep->n; i++)
+			if (rep->v[i].state == order[o])
+				append_target(cfg, &rep->v[i], buf, len);
+	if (ok == hosts)
+		append_target(cfg, &rep->v[0], buf, len);
+	if (rep->notes != NULL && *rep->notes)
+		append(buf, len, "; %s", rep->notes);
+}
+
+/* The status line's text after "SMTP STATE - ". */
+static void
+summary(const struct sp_config *cfg, const struct sp_report *rep, char *buf, size_t len)
+{
+	char lab[LABEL_MAX], why[WHY_MAX];
+
+	if (rep->n == 0) {
+		say(buf, len, "no result (internal error)");
+	} else if (sp_report_single(cfg, rep)) {
+		label(rep->v[0].r, lab, sizeof(lab));
+		reason_text(cfg, &rep->v[0], why, sizeof(why));
+		say(buf, len, "%s %s", lab, why);
+	} else {
+		multi_summary(cfg, rep, buf, len);
+	}
 }
 
 static void
@@ -151,7 +492,7 @@ perf_one(FILE *out, const char *prefix, const char *name, int64_t usec,
 }
 
 static void
-cert_perf(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict *v,
+cert_perf(FILE *out, const struct sp_config *cfg, const struct sp_verdict *v,
 	const char *prefix)
 {
 	long days;
@@ -195,7 +536,7 @@ stages_in_order(const smtpprobe_result *r, smtpprobe_stage order[SMTPPROBE_STAGE
 }
 
 static void
-perfdata(FILE *out, const struct sp_config *cfg, const struct sp_target_verdict *v,
+perfdata(FILE *out, const struct sp_config *cfg, const struct sp_verdict *v,
 	const char *prefix)
 {
 	smtpprobe_stage order[SMTPPROBE_STAGE_COUNT];
@@ -253,15 +594,16 @@ long_names(FILE *out, const smtpprobe_result *r)
 }
 
 static void
-long_target(FILE *out, const struct sp_target_verdict *v)
+long_target(FILE *out, const struct sp_verdict *v)
 {
 	const smtpprobe_result *r = v->r;
-
 	smtpprobe_stage order[SMTPPROBE_STAGE_COUNT];
 	size_t n = stages_in_order(r, order);
 	bool helo = strcmp(smtpprobe_result_greeting(r), "HELO") == 0;
+	char lab[LABEL_MAX];
 
-	fputs(v->label, out);
+	label(r, lab, sizeof(lab));
+	fputs(lab, out);
 	fprintf(out, ": %s\n", sp_state_name(v->state));
 	long_names(out, r);
 	/*
@@ -286,24 +628,19 @@ long_target(FILE *out, const struct sp_target_verdict *v)
 	}
 }
 
+/* The transcript; our own events (connected, state changes) from -vv on. */
 static void
 transcript_out(FILE *out, const struct sp_config *cfg, const struct sp_transcript *t)
 {
-	const char *p = t->buf, *end = t->buf + t->len;
-
 	fputs("transcript:\n", out);
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sp_transcript_line *l = &t->v[i];
 
-		const char *sp = memchr(p, ' ', (size_t)(eol - p));
-		bool info = sp != NULL && eol - sp >= 4 && memcmp(sp + 1, "***", 3) == 0;
-
-		/* Our own events (connected, state changes) from -vv on. */
-		if (!info || cfg->verbose >= 2) {
-			put_safe(out, p, (size_t)(eol - p));
-			fputc('\n', out);
-		}
-		p = eol + 1;
+		if (l->dir == SMTPPROBE_DIR_INFO && cfg->verbose < 2)
+			continue;
+		fprintf(out, "%.6f %s ", l->usec / 1e6, sp_transcript_arrow(l->dir));
+		put_safe(out, l->text, l->len);
+		fputc('\n', out);
 	}
 	if (t->truncated)
 		fputs("(transcript truncated)\n", out);
@@ -313,19 +650,25 @@ void
 sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t)
 {
+	char text[SUMMARY_MAX], lab[LABEL_MAX] = "";
+
+	summary(cfg, rep, text, sizeof(text));
 	fprintf(out, "SMTP %s - ", sp_state_name(rep->state));
-	puts_safe(out, rep->summary);
+	puts_safe(out, text);
 	if (rep->n > 0) {
 		fputs(" |", out);
-		for (size_t i = 0; i < rep->n; i++)
-			perfdata(out, cfg, &rep->v[i], rep->n > 1 ? rep->v[i].label : "");
+		for (size_t i = 0; i < rep->n; i++) {
+			if (rep->n > 1)
+				label(rep->v[i].r, lab, sizeof(lab));
+			perfdata(out, cfg, &rep->v[i], lab);
+		}
 	}
 	fputc('\n', out);
 	if (cfg->verbose == 0)
 		return;
 	for (size_t i = 0; i < rep->n; i++)
 		long_target(out, &rep->v[i]);
-	if (t != NULL && t->len > 0)
+	if (t != NULL && t->n > 0)
 		transcript_out(out, cfg, t);
 }
 
@@ -427,11 +770,14 @@ json_names(FILE *out, const smtpprobe_result *r)
 	json_str(out, smtpprobe_result_banner_name(r));
 }
 
+/* Which target, its state and what decided it. */
 static void
-json_target(FILE *out, const struct sp_target_verdict *v)
+json_verdict(FILE *out, const struct sp_config *cfg, const struct sp_verdict *v)
 {
 	const smtpprobe_result *r = v->r;
+	char why[WHY_MAX];
 
+	reason_text(cfg, v, why, sizeof(why));
 	fputs("{\"host\":", out);
 	json_str(out, smtpprobe_result_host(r));
 	fputs(",\"address\":", out);
@@ -440,7 +786,15 @@ json_target(FILE *out, const struct sp_target_verdict *v)
 		smtpprobe_result_port(r), sp_state_name(v->state), (int)v->state,
 		smtpprobe_status_name(smtpprobe_result_status(r)),
 		smtpprobe_stage_name(smtpprobe_result_stage(r)));
-	json_str(out, v->why);
+	json_str(out, why);
+}
+
+static void
+json_target(FILE *out, const struct sp_config *cfg, const struct sp_verdict *v)
+{
+	const smtpprobe_result *r = v->r;
+
+	json_verdict(out, cfg, v);
 	fprintf(out, ",\"time\":%.6f,", sp_total_usec(r) / 1e6);
 	json_stages(out, r);
 	fputc(',', out);
@@ -461,16 +815,32 @@ json_target(FILE *out, const struct sp_target_verdict *v)
 	fputc('}', out);
 }
 
+/* The whole transcript as one string of lines, our own events included. */
+static void
+json_transcript(FILE *out, const struct sp_transcript *t)
+{
+	fputs(",\"transcript\":\"", out);
+	for (size_t i = 0; i < t->n; i++) {
+		fprintf(out, "%.6f %s ", t->v[i].usec / 1e6, sp_transcript_arrow(t->v[i].dir));
+		json_chars(out, t->v[i].text, t->v[i].len);
+		fputs("\\u000a", out);
+	}
+	fputc('"', out);
+}
+
 void
 sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t)
 {
+	char text[SUMMARY_MAX];
+
+	summary(cfg, rep, text, sizeof(text));
 	fprintf(out, "{\"state\":\"%s\",\"exit_code\":%d,\"summary\":",
 		sp_state_name(rep->state), (int)rep->state);
-	json_str(out, rep->summary);
-	if (cfg->mx_domain != NULL) {
+	json_str(out, text);
+	if (smtpprobe_opts_mx_domain(cfg->lib) != NULL) {
 		fputs(",\"domain\":", out);
-		json_str(out, cfg->mx_domain);
+		json_str(out, smtpprobe_opts_mx_domain(cfg->lib));
 	}
 	fputs(",\"notes\":", out);
 	json_str(out, rep->notes != NULL ? rep->notes : "");
@@ -478,16 +848,11 @@ sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *r
 	for (size_t i = 0; i < rep->n; i++) {
 		if (i)
 			fputc(',', out);
-		json_target(out, &rep->v[i]);
+		json_target(out, cfg, &rep->v[i]);
 	}
 	fputc(']', out);
-	if (t != NULL && cfg->verbose > 0 && t->len > 0) {
-		fputs(",\"transcript\":", out);
-		/* The buffer holds lines; json_str needs a string. */
-		char *s = strndup(t->buf, t->len);
-		json_str(out, s != NULL ? s : "");
-		free(s);
-	}
+	if (t != NULL && cfg->verbose > 0 && t->n > 0)
+		json_transcript(out, t);
 	fputs("}\n", out);
 }
 

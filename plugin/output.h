@@ -1,25 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * output.h - states and results -> text: the Nagios status line with
- * perfdata and long output, or one JSON document.
+ * output.h - verdicts and results -> text: the words of the status line
+ * (the judge gives reasons as data), perfdata and long output, or one JSON
+ * document, or Zabbix discovery.
  */
 #ifndef SP_OUTPUT_H
 #define SP_OUTPUT_H
 
 #include <stdio.h>
 #include "judge.h"
+#include "transcript.h"
 
-/* The transcript as collected from the library's line callback. */
-struct sp_transcript {
-	char *buf;
-	size_t len, cap;
-	bool truncated;
-};
-
-/* Appends one line "SECONDS DIR TEXT\n", neutralised; bounded in total. */
-void sp_transcript_add(struct sp_transcript *t, smtpprobe_dir dir, const char *line,
-	size_t len, int64_t usec);
-void sp_transcript_free(struct sp_transcript *t);
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
+const char *sp_state_name(enum sp_state s);
 
 void sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
 	const struct sp_transcript *t);

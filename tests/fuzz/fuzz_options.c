@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_options.c - libFuzzer harness for the plugin's option parser
- * (plugin/options.c), argv built from the input cut at NUL bytes.
+ * (plugin/options.c with extraopts.c, regexguard.c, secret.c), argv built
+ * from the input cut at NUL bytes.
  *
  * Must never crash or leak (LeakSanitizer runs at every input's end in
  * libFuzzer's -detect_leaks mode), must always leave a NUL-terminated
- * message in its buffer, and every value it accepts that reaches the wire
- * (host, EHLO name, MAIL FROM, RCPT TO, NOTIFY, extra commands, headers,
- * subject, AUTH user and password, SNI) must be free of CR, LF and NUL --
- * the SPEC's "no SMTP command injection" rule. The accepted configuration
- * is then handed to the library's option setters, as main.c does.
+ * message in its buffer and a valid output format, and every value it
+ * accepts that reaches the wire (host, EHLO name, MAIL FROM, RCPT TO,
+ * NOTIFY, extra commands, headers, subject, AUTH user and password, SNI)
+ * must be free of CR, LF and NUL -- the SPEC's "no SMTP command injection"
+ * rule. The parser writes those straight into the library's options: the
+ * library's option sources are compiled in, so they are read as the
+ * library holds them (lib/internal.h), and copied as a probe copies them.
  *
  * The harness runs in an empty temporary directory with MP_CONFIG_FILE and
  * SMTP_PROBE_PASSWORD unset, so relative --body @FILE, --authfile and
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "internal.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
@@ -42,6 +46,15 @@ check_wire(const char *s)
 }
 
 static void
+check_strv(const struct sp_strv *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		CHECK(l->v[i] != NULL);
+		check_wire(l->v[i]);
+	}
+}
+
+static void
 check_list(const struct sp_strlist *l)
 {
 	CHECK(l->n <= l->cap);
@@ -51,40 +64,37 @@ check_list(const struct sp_strlist *l)
 	}
 }
 
-/* The library's setters, as plugin/main.c calls them. */
+/* What the parser accepted, as the library holds it. */
 static void
-to_library(const struct sp_config *cfg)
+check_accepted(const struct sp_config *cfg)
 {
-	smtpprobe_opts *o = smtpprobe_opts_new();
+	const smtpprobe_opts *o = cfg->lib;
+	smtpprobe_opts *copy;
 
 	CHECK(o != NULL);
-	for (size_t i = 0; i < cfg->hosts.n; i++)
-		(void)(i == 0 ? smtpprobe_opts_set_host(o, cfg->hosts.v[0], cfg->port)
-			      : smtpprobe_opts_add_host(o, cfg->hosts.v[i]));
-	if (cfg->fqdn != NULL)
-		(void)smtpprobe_opts_set_helo_name(o, cfg->fqdn);
-	if (cfg->from != NULL)
-		(void)smtpprobe_opts_set_from(o, cfg->from);
-	for (size_t i = 0; i < cfg->rcpts.n; i++)
-		(void)smtpprobe_opts_add_rcpt(o, cfg->rcpts.v[i]);
-	if (cfg->notify != NULL)
-		(void)smtpprobe_opts_set_notify(o, cfg->notify);
-	for (size_t i = 0; i < cfg->commands.n; i++)
-		(void)smtpprobe_opts_add_command(o, cfg->commands.v[i]);
-	if (cfg->subject != NULL)
-		(void)smtpprobe_opts_set_subject(o, cfg->subject);
-	for (size_t i = 0; i < cfg->headers.n; i++)
-		(void)smtpprobe_opts_add_header(o, cfg->headers.v[i]);
-	if (cfg->body != NULL)
-		(void)smtpprobe_opts_set_body(o, cfg->body, cfg->bodylen);
-	(void)smtpprobe_opts_set_quit_after(o, cfg->quit_after);
-	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++)
-		if (cfg->expect_class[s] != 0)
-			(void)smtpprobe_opts_set_expect_class(o, (smtpprobe_stage)s, cfg->expect_class[s]);
-	(void)smtpprobe_opts_set_timeout_ms(o, cfg->timeout_ms);
-	if (cfg->dns_server != NULL)
-		(void)smtpprobe_opts_set_dns_server(o, cfg->dns_addr, cfg->dns_port);
-	smtpprobe_opts_free(o);
+	CHECK(o->hosts.n > 0 || o->mx_domain != NULL);
+	CHECK(o->hosts.n == 0 || o->mx_domain == NULL);
+	check_strv(&o->hosts);
+	check_wire(o->mx_domain);
+	check_wire(o->helo);
+	check_wire(o->from);
+	check_wire(o->notify);
+	check_wire(o->subject);
+	check_wire(o->sni);
+	check_wire(o->auth_user);
+	check_wire(o->auth_pass);
+	CHECK(o->auth == SMTPPROBE_AUTH_NONE || (o->auth_user != NULL && o->auth_pass != NULL));
+	check_strv(&o->rcpts);
+	check_strv(&o->commands);
+	check_strv(&o->headers);
+	check_list(&cfg->require_ext);
+	CHECK(cfg->nresponses <= o->commands.n);
+	CHECK(o->timeout_ms > 0);
+	CHECK(o->body == NULL || memchr(o->body, '\0', o->bodylen) == NULL);
+	/* a probe starts from a copy of them */
+	copy = sp_opts_dup(o);
+	CHECK(copy != NULL);
+	smtpprobe_opts_free(copy);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -131,27 +141,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(act == SP_RUN || act == SP_HELP || act == SP_VERSION || act == SP_USAGE_ERROR);
 	if (act == SP_USAGE_ERROR)
 		CHECK(err[0] != '\0');
-	if (act == SP_RUN) {
-		CHECK(cfg.hosts.n > 0 || cfg.mx_domain != NULL);
-		for (size_t i = 0; i < cfg.hosts.n; i++)
-			check_wire(cfg.hosts.v[i]);
-		check_wire(cfg.mx_domain);
-		check_wire(cfg.fqdn);
-		check_wire(cfg.from);
-		check_wire(cfg.notify);
-		check_wire(cfg.subject);
-		check_wire(cfg.sni);
-		check_wire(cfg.auth_user);
-		check_wire(cfg.auth_pass);
-		check_wire(cfg.auth_mech);
-		check_list(&cfg.rcpts);
-		check_list(&cfg.commands);
-		check_list(&cfg.headers);
-		check_list(&cfg.require_ext);
-		CHECK(cfg.timeout_ms > 0);
-		CHECK(cfg.body == NULL || memchr(cfg.body, '\0', cfg.bodylen) == NULL);
-		to_library(&cfg);
-	}
+	CHECK(cfg.output == SP_OUTPUT_NAGIOS || cfg.output == SP_OUTPUT_JSON ||
+		cfg.output == SP_OUTPUT_LLD);
+	if (act == SP_RUN)
+		check_accepted(&cfg);
 	sp_config_free(&cfg);
 	sp_config_free(&cfg); /* documented as harmless */
 	free(buf);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_options.c - argv and --extra-opts -> sp_config: every option, every
- * refusal, the secrets.
+ * test_options.c - argv and --extra-opts -> sp_config and the library's
+ * options: every option, every refusal, the secrets. The library's sources
+ * are compiled in, so its options are read as the library holds them.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -20,6 +21,10 @@
 #include <cmocka.h>
 
 #include "../../plugin/cfg.h"
+#include "internal.h"
+
+/* The library's options as the parse left them. */
+#define LIB(r) ((r)->cfg.lib)
 
 #define MAX_ARGS 64
 
@@ -120,31 +125,30 @@ test_defaults(void **state)
 	struct run *r = *state;
 
 	OK(r, "-H", "mx.example.org");
-	assert_int_equal(r->cfg.hosts.n, 1);
-	assert_string_equal(r->cfg.hosts.v[0], "mx.example.org");
-	assert_int_equal(r->cfg.port, 0);
-	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_ANY);
-	assert_null(r->cfg.mx_domain);
+	assert_int_equal(LIB(r)->hosts.n, 1);
+	assert_string_equal(LIB(r)->hosts.v[0], "mx.example.org");
+	assert_int_equal(LIB(r)->port, 0);
+	assert_int_equal(LIB(r)->family, SMTPPROBE_FAMILY_ANY);
+	assert_null(LIB(r)->mx_domain);
 	assert_int_equal(r->cfg.mx_policy, SP_MX_WORST);
 	assert_null(r->cfg.expect);
-	assert_null(r->cfg.fqdn);
-	assert_null(r->cfg.from);
-	assert_null(r->cfg.notify);
-	assert_int_equal(r->cfg.rcpts.n, 0);
-	assert_int_equal(r->cfg.commands.n, 0);
-	assert_false(r->cfg.data);
-	assert_false(r->cfg.no_pipelining);
-	assert_null(r->cfg.body);
-	assert_int_equal(r->cfg.quit_after, SMTPPROBE_STAGE_COUNT);
+	assert_null(LIB(r)->helo);
+	assert_null(LIB(r)->from);
+	assert_null(LIB(r)->notify);
+	assert_int_equal(LIB(r)->rcpts.n, 0);
+	assert_int_equal(LIB(r)->commands.n, 0);
+	assert_false(LIB(r)->data);
+	assert_null(LIB(r)->body);
+	assert_int_equal(LIB(r)->quit_after, SMTPPROBE_STAGE_COUNT);
 	for (int i = 0; i < SMTPPROBE_STAGE_COUNT; i++)
-		assert_int_equal(r->cfg.expect_class[i], 0);
-	assert_false(r->cfg.starttls);
-	assert_false(r->cfg.tls);
+		assert_int_equal(LIB(r)->expect[i], 0);
+	assert_int_equal(LIB(r)->tls, SMTPPROBE_TLS_NONE);
+	assert_true(LIB(r)->tls_verify);
 	assert_false(r->cfg.cert_days_set);
-	assert_null(r->cfg.auth_pass);
-	assert_int_equal(r->cfg.proxy, SP_PROXY_NONE);
+	assert_null(LIB(r)->auth_pass);
+	assert_int_equal(LIB(r)->proxy, 0);
 	assert_false(r->cfg.warn.total_set);
-	assert_int_equal(r->cfg.timeout_ms, 10000);
+	assert_int_equal(LIB(r)->timeout_ms, 10000);
 	assert_int_equal(r->cfg.timeout_state, SP_CRITICAL);
 	assert_int_equal(r->cfg.verbose, 0);
 	assert_int_equal(r->cfg.output, SP_OUTPUT_NAGIOS);
@@ -157,16 +161,16 @@ test_target_options(void **state)
 	struct run *r = *state;
 
 	OK(r, "--hostname", "192.0.2.1", "-p", "2525", "-4");
-	assert_int_equal(r->cfg.hosts.n, 1);
-	assert_string_equal(r->cfg.hosts.v[0], "192.0.2.1");
-	assert_int_equal(r->cfg.port, 2525);
-	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_IPV4);
+	assert_int_equal(LIB(r)->hosts.n, 1);
+	assert_string_equal(LIB(r)->hosts.v[0], "192.0.2.1");
+	assert_int_equal(LIB(r)->port, 2525);
+	assert_int_equal(LIB(r)->family, SMTPPROBE_FAMILY_IPV4);
 	OK(r, "-H", "2001:db8::1", "--port=65535", "-4", "--use-ipv6");
-	assert_int_equal(r->cfg.port, 65535);
-	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_IPV6);
+	assert_int_equal(LIB(r)->port, 65535);
+	assert_int_equal(LIB(r)->family, SMTPPROBE_FAMILY_IPV6);
 	OK(r, "-M", "example.org", "--mx-policy", "primary");
-	assert_int_equal(r->cfg.hosts.n, 0);
-	assert_string_equal(r->cfg.mx_domain, "example.org");
+	assert_int_equal(LIB(r)->hosts.n, 0);
+	assert_string_equal(LIB(r)->mx_domain, "example.org");
 	assert_int_equal(r->cfg.mx_policy, SP_MX_PRIMARY);
 	OK(r, "--mx=example.org", "--mx-policy=ANY");
 	assert_int_equal(r->cfg.mx_policy, SP_MX_ANY);
@@ -176,10 +180,10 @@ test_target_options(void **state)
 		BAD(r, "-p/--port", "-H", "h", "-p", bad_ports[i]);
 	BAD(r, "--mx-policy", "-M", "example.org", "--mx-policy", "best");
 	OK(r, "-M", "example.org");
-	assert_int_equal(r->cfg.max_targets, 32);
+	assert_int_equal(LIB(r)->max_targets, 32);
 	assert_false(r->cfg.require_fcrdns);
 	OK(r, "-M", "example.org", "--max-targets", "1024", "--require-fcrdns");
-	assert_int_equal(r->cfg.max_targets, 1024);
+	assert_int_equal(LIB(r)->max_targets, 1024);
 	assert_true(r->cfg.require_fcrdns);
 	BAD(r, "--max-targets", "-M", "example.org", "--max-targets", "0");
 	BAD(r, "--max-targets", "-M", "example.org", "--max-targets", "1025");
@@ -206,9 +210,8 @@ test_dns_server(void **state)
 
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		OK(r, "-H", "h", "--dns-server", good[i].arg);
-		assert_string_equal(r->cfg.dns_server, good[i].arg);
-		assert_string_equal(r->cfg.dns_addr, good[i].addr);
-		assert_int_equal(r->cfg.dns_port, good[i].port);
+		assert_string_equal(LIB(r)->dns_addr, good[i].addr);
+		assert_int_equal(LIB(r)->dns_port, good[i].port);
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		BAD(r, "--dns-server", "-H", "h", "--dns-server", bad[i]);
@@ -225,29 +228,30 @@ test_dialog_options(void **state)
 		"--subject", "probe", "--header", "X-Probe: 1", "--header=X-Other: two",
 		"--body", "hello\n.\nworld", "--quit-after", "RCPT", "-q", "--no-pipelining");
 	assert_string_equal(r->cfg.expect, "ESMTP Postfix");
-	assert_string_equal(r->cfg.fqdn, "probe.example.net");
-	assert_true(r->cfg.lmtp);
-	assert_true(r->cfg.no_pipelining);
-	assert_string_equal(r->cfg.from, "probe@example.net");
-	assert_int_equal(r->cfg.rcpts.n, 2);
-	assert_string_equal(r->cfg.rcpts.v[0], "a@example.org");
-	assert_string_equal(r->cfg.rcpts.v[1], "b@example.org");
-	assert_int_equal(r->cfg.commands.n, 2);
-	assert_string_equal(r->cfg.commands.v[1], "VRFY postmaster");
-	assert_int_equal(r->cfg.responses.n, 1);
-	assert_string_equal(r->cfg.responses.v[0], "^250");
-	assert_true(r->cfg.data);
-	assert_string_equal(r->cfg.subject, "probe");
-	assert_int_equal(r->cfg.headers.n, 2);
-	assert_string_equal(r->cfg.headers.v[1], "X-Other: two");
-	assert_int_equal(r->cfg.bodylen, 13);
-	assert_memory_equal(r->cfg.body, "hello\n.\nworld", 13);
-	assert_int_equal(r->cfg.quit_after, SMTPPROBE_STAGE_RCPT);
+	assert_string_equal(LIB(r)->helo, "probe.example.net");
+	assert_true(LIB(r)->lmtp);
+	assert_true(LIB(r)->no_pipelining);
+	assert_string_equal(LIB(r)->from, "probe@example.net");
+	assert_int_equal(LIB(r)->rcpts.n, 2);
+	assert_string_equal(LIB(r)->rcpts.v[0], "a@example.org");
+	assert_string_equal(LIB(r)->rcpts.v[1], "b@example.org");
+	assert_int_equal(LIB(r)->commands.n, 2);
+	assert_string_equal(LIB(r)->commands.v[1], "VRFY postmaster");
+	assert_int_equal(r->cfg.nresponses, 1);
+	assert_string_equal(r->cfg.responses[0].pattern, "^250");
+	assert_int_equal(regexec(&r->cfg.responses[0].re, "250 ok", 0, NULL, 0), 0);
+	assert_true(LIB(r)->data);
+	assert_string_equal(LIB(r)->subject, "probe");
+	assert_int_equal(LIB(r)->headers.n, 2);
+	assert_string_equal(LIB(r)->headers.v[1], "X-Other: two");
+	assert_int_equal(LIB(r)->bodylen, 13);
+	assert_memory_equal(LIB(r)->body, "hello\n.\nworld", 13);
+	assert_int_equal(LIB(r)->quit_after, SMTPPROBE_STAGE_RCPT);
 	assert_true(r->cfg.ignore_quit_failure);
 
 	/* the null sender */
 	OK(r, "-H", "h", "-f", "", "--rcpt", "a@example.org");
-	assert_string_equal(r->cfg.from, "");
+	assert_string_equal(LIB(r)->from, "");
 }
 
 static void
@@ -266,9 +270,8 @@ test_many_list_entries(void **state)
 	}
 	args[n] = NULL;
 	assert_int_equal(run_v(r, args), SP_RUN);
-	assert_int_equal(r->cfg.rcpts.n, (size_t)(n - 2) / 2);
-	assert_true(r->cfg.rcpts.n > 16);
-	assert_true(r->cfg.rcpts.cap >= r->cfg.rcpts.n);
+	assert_int_equal(LIB(r)->rcpts.n, (size_t)(n - 2) / 2);
+	assert_true(LIB(r)->rcpts.n > 16);
 }
 
 static void
@@ -279,29 +282,27 @@ test_tls_options(void **state)
 	OK(r, "-H", "h", "-S", "-D", "30,14", "--sni=mail.example.org", "--insecure",
 		"--ca-file", "/etc/ssl/certs/ca-certificates.crt", "--ca-path=/etc/ssl/certs",
 		"--tls-min", "1.2");
-	assert_true(r->cfg.starttls);
-	assert_false(r->cfg.tls);
+	assert_int_equal(LIB(r)->tls, SMTPPROBE_TLS_STARTTLS);
 	assert_true(r->cfg.cert_days_set);
 	assert_int_equal(r->cfg.cert_warn_days, 30);
 	assert_int_equal(r->cfg.cert_crit_days, 14);
-	assert_string_equal(r->cfg.sni, "mail.example.org");
-	assert_true(r->cfg.insecure);
-	assert_string_equal(r->cfg.ca_file, "/etc/ssl/certs/ca-certificates.crt");
-	assert_string_equal(r->cfg.ca_path, "/etc/ssl/certs");
-	assert_string_equal(r->cfg.tls_min, "1.2");
+	assert_string_equal(LIB(r)->sni, "mail.example.org");
+	assert_false(LIB(r)->tls_verify);
+	assert_string_equal(LIB(r)->ca_file, "/etc/ssl/certs/ca-certificates.crt");
+	assert_string_equal(LIB(r)->ca_dir, "/etc/ssl/certs");
+	assert_int_equal(LIB(r)->tls_min, 0x0303); /* TLS1_2_VERSION */
 
 	static const char *const implicit[] = { "-s", "--tls", "--ssl" };
 	for (size_t i = 0; i < 3; i++) {
 		OK(r, "-H", "h", implicit[i]);
-		assert_true(r->cfg.tls);
-		assert_false(r->cfg.starttls);
-		assert_int_equal(r->cfg.port, 0); /* main picks 465 */
+		assert_int_equal(LIB(r)->tls, SMTPPROBE_TLS_IMPLICIT);
+		assert_int_equal(LIB(r)->port, 0); /* the library picks 465 */
 	}
-	OK(r, "-H", "h", "-D", "30", "--sni");
+	OK(r, "-H", "h", "-D", "30", "--sni", "-S");
 	assert_int_equal(r->cfg.cert_warn_days, 30);
 	assert_int_equal(r->cfg.cert_crit_days, 0);
-	assert_null(r->cfg.sni);
-	OK(r, "-H", "h", "-D", "7,7");
+	assert_null(LIB(r)->sni);
+	OK(r, "-H", "h", "-D", "7,7", "-S");
 
 	static const char *const bad_days[] = { "14,30", "-1", "a", "30,", ",14", "30,14,7", "" };
 	for (size_t i = 0; i < sizeof bad_days / sizeof bad_days[0]; i++)
@@ -321,26 +322,35 @@ test_auth_and_proxy(void **state)
 	struct run *r = *state;
 
 	OK(r, "-H", "h", "-A", "cram-md5", "-U", "user", "-P", "pw", "--allow-plaintext-auth");
-	assert_string_equal(r->cfg.auth_mech, "CRAM-MD5");
-	assert_string_equal(r->cfg.auth_user, "user");
-	assert_string_equal(r->cfg.auth_pass, "pw");
-	assert_true(r->cfg.allow_plaintext_auth);
-	OK(r, "-H", "h", "--authtype=Login", "--authuser=u", "--authpass=p");
-	assert_string_equal(r->cfg.auth_mech, "LOGIN");
+	assert_int_equal(LIB(r)->auth, SMTPPROBE_AUTH_CRAM_MD5);
+	assert_string_equal(LIB(r)->auth_user, "user");
+	assert_string_equal(LIB(r)->auth_pass, "pw");
+	OK(r, "-H", "h", "--authtype=Login", "--authuser=u", "--authpass=p", "-S");
+	assert_int_equal(LIB(r)->auth, SMTPPROBE_AUTH_LOGIN);
+	/* without -A, no AUTH, whatever else is given */
+	OK(r, "-H", "h", "-U", "u", "-P", "p");
+	assert_int_equal(LIB(r)->auth, SMTPPROBE_AUTH_NONE);
+	assert_null(LIB(r)->auth_pass);
+	/* AUTH sends the password: only over TLS, unless allowed */
+	BAD(r, "AUTH without TLS refused: use -S or -s, or --allow-plaintext-auth",
+		"-H", "h", "-A", "PLAIN", "-U", "u", "-P", "p");
+	OK(r, "-H", "h", "-A", "PLAIN", "-U", "u", "-P", "p", "-s");
+	BAD(r, "-D needs TLS", "-H", "h", "-D", "30");
+	OK(r, "-H", "h", "-D", "30", "-s");
 	BAD(r, "-A/--authtype", "-H", "h", "-A", "GSSAPI", "-U", "u", "-P", "p");
 	BAD(r, "needs -U", "-H", "h", "-A", "PLAIN", "-P", "p");
 	BAD(r, "needs -U", "-H", "h", "-A", "PLAIN", "-U", "u");
 
 	OK(r, "-H", "h", "-r");
-	assert_int_equal(r->cfg.proxy, SP_PROXY_V1);
+	assert_int_equal(LIB(r)->proxy, 1);
 	OK(r, "-H", "h", "-rv2");
-	assert_int_equal(r->cfg.proxy, SP_PROXY_V2);
+	assert_int_equal(LIB(r)->proxy, 2);
 	OK(r, "-H", "h", "--proxy=V1");
-	assert_int_equal(r->cfg.proxy, SP_PROXY_V1);
+	assert_int_equal(LIB(r)->proxy, 1);
 	OK(r, "-H", "h", "--proxy");
-	assert_int_equal(r->cfg.proxy, SP_PROXY_V1);
+	assert_int_equal(LIB(r)->proxy, 1);
 	OK(r, "-H", "h", "--proxy=v2");
-	assert_int_equal(r->cfg.proxy, SP_PROXY_V2);
+	assert_int_equal(LIB(r)->proxy, 2);
 	BAD(r, "-r/--proxy", "-H", "h", "--proxy=v3");
 	/* an optional argument must be attached: "-r v2" leaves "v2" over */
 	BAD(r, "unexpected argument", "-H", "h", "-r", "v2");
@@ -544,8 +554,8 @@ test_many_hosts(void **state)
 		argv[n++] = name[i];
 		if (i == 1023) {
 			assert_int_equal(sp_options_parse(n, argv, &r->cfg, r->err, sizeof r->err), SP_RUN);
-			assert_int_equal(r->cfg.hosts.n, 1024);
-			assert_string_equal(r->cfg.hosts.v[1023], "127.1.4.24");
+			assert_int_equal(LIB(r)->hosts.n, 1024);
+			assert_string_equal(LIB(r)->hosts.v[1023], "127.1.4.24");
 			sp_config_free(&r->cfg);
 		}
 	}
@@ -590,7 +600,7 @@ test_timeout_forms(void **state)
 
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		OK(r, "-H", "h", "-t", good[i].arg);
-		assert_int_equal(r->cfg.timeout_ms, good[i].ms);
+		assert_int_equal(LIB(r)->timeout_ms, good[i].ms);
 		assert_int_equal(r->cfg.timeout_state, good[i].st);
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -614,8 +624,7 @@ test_notify_forms(void **state)
 
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		OK(r, "-H", "h", "--notify", good[i].arg);
-		assert_string_equal(r->cfg.notify, good[i].want);
-		assert_ptr_equal(r->cfg.notify, r->cfg.notify_buf);
+		assert_string_equal(LIB(r)->notify, good[i].want);
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		BAD(r, "--notify", "-H", "h", "--notify", bad[i]);
@@ -632,10 +641,10 @@ test_expect_reply_forms(void **state)
 
 	OK(r, "-H", "h", "--expect-reply", "rcpt=5", "--expect-reply=MAIL=4",
 		"--expect-reply", "banner=4", "--expect-reply", "banner=2");
-	assert_int_equal(r->cfg.expect_class[SMTPPROBE_STAGE_RCPT], 5);
-	assert_int_equal(r->cfg.expect_class[SMTPPROBE_STAGE_MAIL], 4);
-	assert_int_equal(r->cfg.expect_class[SMTPPROBE_STAGE_BANNER], 2);
-	assert_int_equal(r->cfg.expect_class[SMTPPROBE_STAGE_EHLO], 0);
+	assert_int_equal(LIB(r)->expect[SMTPPROBE_STAGE_RCPT], 5);
+	assert_int_equal(LIB(r)->expect[SMTPPROBE_STAGE_MAIL], 4);
+	assert_int_equal(LIB(r)->expect[SMTPPROBE_STAGE_BANNER], 2);
+	assert_int_equal(LIB(r)->expect[SMTPPROBE_STAGE_EHLO], 0);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		BAD(r, "--expect-reply", "-H", "h", "--expect-reply", bad[i]);
 }
@@ -672,7 +681,7 @@ test_quit_after(void **state)
 
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		OK(r, "-H", "h", "--quit-after", good[i].name);
-		assert_int_equal(r->cfg.quit_after, good[i].st);
+		assert_int_equal(LIB(r)->quit_after, good[i].st);
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		BAD(r, "--quit-after", "-H", "h", "--quit-after", bad[i]);
@@ -702,6 +711,76 @@ test_getopt_errors(void **state)
 	assert_int_equal(r->cfg.verbose, 1);
 }
 
+/* Even a refused command line says its output format, so the UNKNOWN goes out in it. */
+static void
+test_output_on_error(void **state)
+{
+	struct run *r = *state;
+
+	BAD(r, "unknown or ambiguous option --bogus", "-H", "h", "--bogus", "--output", "json");
+	assert_int_equal(r->cfg.output, SP_OUTPUT_JSON);
+	BAD(r, "-H/--hostname contains CR, LF or NUL", "--output=json", "-H", "a\rb");
+	assert_int_equal(r->cfg.output, SP_OUTPUT_JSON);
+	BAD(r, "no host", "--output", "lld");
+	assert_int_equal(r->cfg.output, SP_OUTPUT_LLD);
+	/* the first error is told, the later ones are not */
+	BAD(r, "-p/--port", "-H", "h", "-p", "0", "--bogus", "-x", "--output", "json");
+	assert_int_equal(r->cfg.output, SP_OUTPUT_JSON);
+	BAD(r, "--output", "-H", "h", "--output", "xml");
+	assert_int_equal(r->cfg.output, SP_OUTPUT_NAGIOS);
+	/* -P is blanked even after an error */
+	BAD(r, "unknown option -x", "-x", "-P", "secret");
+	assert_memory_equal(r->argv[3], "\0\0\0\0\0\0", 6);
+	BAD(r, "not a regular file", "--extra-opts=missing@/dev/null", "--output=json");
+	assert_int_equal(r->cfg.output, SP_OUTPUT_JSON);
+}
+
+/* The library's setters have the last word: their EINVAL names the option. */
+static void
+test_library_refusals(void **state)
+{
+	struct run *r = *state;
+	char subject[1100];
+
+	BAD(r, "--sni: \"a/b\" is not accepted", "-H", "h", "--sni=a/b");
+	memset(subject, 's', sizeof subject - 1);
+	subject[sizeof subject - 1] = '\0';
+	BAD(r, "--subject: \"sss", "-H", "h", "--subject", subject);
+}
+
+/* -p and -H/-M in either order; the library's default port stays its own. */
+static void
+test_port_and_targets(void **state)
+{
+	struct run *r = *state;
+
+	OK(r, "-p", "2525", "-H", "a", "-H", "b");
+	assert_int_equal(LIB(r)->port, 2525);
+	assert_int_equal(LIB(r)->hosts.n, 2);
+	OK(r, "-H", "a", "-p", "2525", "-H", "b");
+	assert_int_equal(LIB(r)->port, 2525);
+	OK(r, "-p", "2525", "-M", "example.org");
+	assert_int_equal(LIB(r)->port, 2525);
+	assert_string_equal(LIB(r)->mx_domain, "example.org");
+	OK(r, "-M", "example.org", "-p", "2525");
+	assert_int_equal(LIB(r)->port, 2525);
+	assert_int_equal(smtpprobe_opts_host_count(LIB(r)), 0);
+	/* -M after -H (or the other way) clears the other in the library: still refused */
+	BAD(r, "not both", "-M", "example.org", "-H", "h");
+	/* reverse DNS where shown or judged, resolve only for lld */
+	OK(r, "-H", "h");
+	assert_false(LIB(r)->rdns);
+	OK(r, "-H", "h", "-v");
+	assert_true(LIB(r)->rdns);
+	assert_int_equal(LIB(r)->rdns_grace_ms, 500);
+	OK(r, "-H", "h", "--require-fcrdns");
+	assert_int_equal(LIB(r)->rdns_grace_ms, 0);
+	OK(r, "-M", "example.org", "--output", "lld", "-v");
+	assert_false(LIB(r)->rdns);
+	assert_true(LIB(r)->resolve_only);
+	assert_true(LIB(r)->tls_lean_init);
+}
+
 static void
 test_help_and_version(void **state)
 {
@@ -722,11 +801,11 @@ test_parse_repeatable(void **state)
 	BAD(r, "unknown option -x", "-H", "h", "-xv");
 	OK(r, "-H", "h", "-4");
 	assert_int_equal(r->cfg.verbose, 0);
-	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_IPV4);
+	assert_int_equal(LIB(r)->family, SMTPPROBE_FAMILY_IPV4);
 	BAD(r, "-p/--port", "-H", "h", "-p", "0", "-6");
 	OK(r, "-H", "h", "-v");
 	assert_int_equal(r->cfg.verbose, 1);
-	assert_int_equal(r->cfg.family, SMTPPROBE_FAMILY_ANY);
+	assert_int_equal(LIB(r)->family, SMTPPROBE_FAMILY_ANY);
 	/* freeing twice, and freeing after an error, is fine */
 	sp_config_free(&r->cfg);
 	sp_config_free(&r->cfg);
@@ -760,29 +839,32 @@ test_silent(void **state)
 
 /* ------------------------------------------------------------ secrets */
 
+/* The password reaches the library only with AUTH asked for (over TLS). */
+#define WITH_AUTH "-A", "PLAIN", "-U", "u", "-S"
+
 static void
 test_password_blanked(void **state)
 {
 	struct run *r = *state;
 
-	OK(r, "-H", "h", "-P", "secret1");
-	assert_string_equal(r->cfg.auth_pass, "secret1");
+	OK(r, "-H", "h", "-P", "secret1", WITH_AUTH);
+	assert_string_equal(LIB(r)->auth_pass, "secret1");
 	assert_memory_equal(r->argv[4], "\0\0\0\0\0\0\0", 7);
 
-	OK(r, "-H", "h", "-Psecret2");
-	assert_string_equal(r->cfg.auth_pass, "secret2");
+	OK(r, "-H", "h", "-Psecret2", WITH_AUTH);
+	assert_string_equal(LIB(r)->auth_pass, "secret2");
 	assert_memory_equal(r->argv[3], "-P\0\0\0\0\0\0\0", 9);
 
-	OK(r, "-H", "h", "--authpass=secret3", "-U", "u");
-	assert_string_equal(r->cfg.auth_pass, "secret3");
+	OK(r, "-H", "h", "--authpass=secret3", "-U", "u", WITH_AUTH);
+	assert_string_equal(LIB(r)->auth_pass, "secret3");
 	assert_memory_equal(r->argv[3], "--authpass=\0\0\0\0\0\0\0", 18);
 	/* the other arguments are left alone */
 	assert_string_equal(r->argv[4], "-U");
 	assert_string_equal(r->argv[5], "u");
 
 	/* the last -P wins */
-	OK(r, "-H", "h", "-P", "one", "-P", "two");
-	assert_string_equal(r->cfg.auth_pass, "two");
+	OK(r, "-H", "h", "-P", "one", "-P", "two", WITH_AUTH);
+	assert_string_equal(LIB(r)->auth_pass, "two");
 	assert_memory_equal(r->argv[4], "\0\0\0", 3);
 }
 
@@ -792,19 +874,20 @@ test_env_password(void **state)
 	struct run *r = *state;
 
 	setenv("SMTP_PROBE_PASSWORD", "envsecret", 1);
-	OK(r, "-H", "h", "-U", "u");
-	assert_string_equal(r->cfg.auth_pass, "envsecret");
-	OK(r, "-H", "h", "-U", "u", "-P", "cli");
-	assert_string_equal(r->cfg.auth_pass, "cli");
-	OK(r, "-H", "h", "-A", "PLAIN", "-U", "u");
+	OK(r, "-H", "h", "-U", "u", WITH_AUTH);
+	assert_string_equal(LIB(r)->auth_pass, "envsecret");
+	OK(r, "-H", "h", "-U", "u", "-P", "cli", WITH_AUTH);
+	assert_string_equal(LIB(r)->auth_pass, "cli");
+	OK(r, "-H", "h", "-A", "PLAIN", "-U", "u", "-S");
 	setenv("SMTP_PROBE_PASSWORD", "bad\rsecret", 1);
 	BAD(r, "SMTP_PROBE_PASSWORD contains CR, LF or NUL", "-H", "h");
 	setenv("SMTP_PROBE_PASSWORD", "", 1); /* as Icinga 2 sets an unused env entry */
 	OK(r, "-H", "h", "-U", "u");
-	assert_null(r->cfg.auth_pass);
+	assert_null(LIB(r)->auth_pass);
+	BAD(r, "needs -U USER and a password", "-H", "h", WITH_AUTH);
 	unsetenv("SMTP_PROBE_PASSWORD");
 	OK(r, "-H", "h");
-	assert_null(r->cfg.auth_pass);
+	assert_null(LIB(r)->auth_pass);
 }
 
 static void
@@ -815,18 +898,17 @@ test_authfile(void **state)
 
 	temp_text(path, "# probe account\nusername=probe@example.org\n\npassword = p@ss word\r\n");
 	snprintf(arg, sizeof arg, "--authfile=%s", path);
-	OK(r, "-H", "h", "-A", "LOGIN", arg);
-	assert_string_equal(r->cfg.authfile, path);
-	assert_string_equal(r->cfg.auth_user, "probe@example.org");
-	assert_string_equal(r->cfg.auth_pass, "p@ss word");
+	OK(r, "-H", "h", "-A", "LOGIN", arg, "-S");
+	assert_string_equal(LIB(r)->auth_user, "probe@example.org");
+	assert_string_equal(LIB(r)->auth_pass, "p@ss word");
 	/* -U and -P win over the file, before or after it */
-	OK(r, "-H", "h", "-U", "other", arg, "-P", "cli");
-	assert_string_equal(r->cfg.auth_user, "other");
-	assert_string_equal(r->cfg.auth_pass, "cli");
+	OK(r, "-H", "h", "-U", "other", arg, "-P", "cli", "-A", "PLAIN", "-S");
+	assert_string_equal(LIB(r)->auth_user, "other");
+	assert_string_equal(LIB(r)->auth_pass, "cli");
 	/* the file wins over the environment */
 	setenv("SMTP_PROBE_PASSWORD", "envsecret", 1);
-	OK(r, "-H", "h", arg);
-	assert_string_equal(r->cfg.auth_pass, "p@ss word");
+	OK(r, "-H", "h", arg, "-A", "PLAIN", "-S");
+	assert_string_equal(LIB(r)->auth_pass, "p@ss word");
 	unsetenv("SMTP_PROBE_PASSWORD");
 
 	assert_int_equal(chmod(path, 0644), 0);
@@ -861,8 +943,8 @@ test_body_file(void **state)
 	temp_text(path, "line 1\n.\nline 3\n");
 	snprintf(arg, sizeof arg, "@%s", path);
 	OK(r, "-H", "h", "--body", arg);
-	assert_int_equal(r->cfg.bodylen, 16);
-	assert_memory_equal(r->cfg.body, "line 1\n.\nline 3\n", 16);
+	assert_int_equal(LIB(r)->bodylen, 16);
+	assert_memory_equal(LIB(r)->body, "line 1\n.\nline 3\n", 16);
 	unlink(path);
 	BAD(r, "--body", "-H", "h", "--body", arg);
 
@@ -876,7 +958,7 @@ test_body_file(void **state)
 	temp_file(path, data, big, 0644);
 	snprintf(arg, sizeof arg, "@%s", path);
 	OK(r, "-H", "h", "--body", arg);
-	assert_int_equal(r->cfg.bodylen, big);
+	assert_int_equal(LIB(r)->bodylen, big);
 	unlink(path);
 	temp_file(path, data, big + 1, 0644);
 	snprintf(arg, sizeof arg, "@%s", path);
@@ -888,8 +970,8 @@ test_body_file(void **state)
 	temp_text(path, "");
 	snprintf(arg, sizeof arg, "@%s", path);
 	OK(r, "-H", "h", "--body", "first", "--body", arg);
-	assert_int_equal(r->cfg.bodylen, 0);
-	assert_non_null(r->cfg.body);
+	assert_int_equal(LIB(r)->bodylen, 0);
+	assert_non_null(LIB(r)->body);
 	unlink(path);
 }
 
@@ -923,34 +1005,34 @@ test_extra_opts_file(void **state)
 
 	temp_text(path, ini_text);
 	snprintf(arg, sizeof arg, "--extra-opts=@%s", path);
-	OK(r, arg);
-	assert_int_equal(r->cfg.hosts.n, 1);
-	assert_string_equal(r->cfg.hosts.v[0], "ini.example.org");
-	assert_int_equal(r->cfg.port, 2525);
-	assert_true(r->cfg.lmtp);
-	assert_int_equal(r->cfg.rcpts.n, 1);
-	assert_string_equal(r->cfg.auth_pass, "ini#secret;x");
+	OK(r, arg, WITH_AUTH); /* the password reaches the library with AUTH only */
+	assert_int_equal(LIB(r)->hosts.n, 1);
+	assert_string_equal(LIB(r)->hosts.v[0], "ini.example.org");
+	assert_int_equal(LIB(r)->port, 2525);
+	assert_true(LIB(r)->lmtp);
+	assert_int_equal(LIB(r)->rcpts.n, 1);
+	assert_string_equal(LIB(r)->auth_pass, "ini#secret;x");
 	assert_int_equal(r->cfg.verbose, 1); /* the section's second part counts too */
 
 	/* the command line wins for single values; lists add up, ini first */
 	OK(r, "-p", "25", "--rcpt", "cli@example.org", arg, "-H", "cli.example.org");
-	assert_int_equal(r->cfg.port, 25);
-	assert_int_equal(r->cfg.hosts.n, 1);
-	assert_string_equal(r->cfg.hosts.v[0], "cli.example.org");
-	assert_int_equal(r->cfg.rcpts.n, 2);
-	assert_string_equal(r->cfg.rcpts.v[0], "ini@example.org");
-	assert_string_equal(r->cfg.rcpts.v[1], "cli@example.org");
+	assert_int_equal(LIB(r)->port, 25);
+	assert_int_equal(LIB(r)->hosts.n, 1);
+	assert_string_equal(LIB(r)->hosts.v[0], "cli.example.org");
+	assert_int_equal(LIB(r)->rcpts.n, 2);
+	assert_string_equal(LIB(r)->rcpts.v[0], "ini@example.org");
+	assert_string_equal(LIB(r)->rcpts.v[1], "cli@example.org");
 	/* several -H on the command line: all of them, the ini's dropped */
 	OK(r, arg, "-H", "a.example.org", "-H", "b.example.org");
-	assert_int_equal(r->cfg.hosts.n, 2);
-	assert_string_equal(r->cfg.hosts.v[0], "a.example.org");
-	assert_string_equal(r->cfg.hosts.v[1], "b.example.org");
+	assert_int_equal(LIB(r)->hosts.n, 2);
+	assert_string_equal(LIB(r)->hosts.v[0], "a.example.org");
+	assert_string_equal(LIB(r)->hosts.v[1], "b.example.org");
 
 	snprintf(arg, sizeof arg, "--extra-opts=special@%s", path);
 	OK(r, arg);
-	assert_int_equal(r->cfg.hosts.n, 1);
-	assert_string_equal(r->cfg.hosts.v[0], "special.example.org");
-	assert_int_equal(r->cfg.port, 0);
+	assert_int_equal(LIB(r)->hosts.n, 1);
+	assert_string_equal(LIB(r)->hosts.v[0], "special.example.org");
+	assert_int_equal(LIB(r)->port, 0);
 	assert_int_equal(r->cfg.verbose, 1);
 
 	snprintf(arg, sizeof arg, "--extra-opts=missing@%s", path);
@@ -973,15 +1055,15 @@ test_extra_opts_search(void **state)
 	temp_text(path, ini_text);
 	setenv("MP_CONFIG_FILE", path, 1);
 	OK(r, "--extra-opts");
-	assert_int_equal(r->cfg.hosts.n, 1);
-	assert_string_equal(r->cfg.hosts.v[0], "ini.example.org");
+	assert_int_equal(LIB(r)->hosts.n, 1);
+	assert_string_equal(LIB(r)->hosts.v[0], "ini.example.org");
 	OK(r, "--extra-opts=special", "-v");
-	assert_int_equal(r->cfg.hosts.n, 1);
-	assert_string_equal(r->cfg.hosts.v[0], "special.example.org");
+	assert_int_equal(LIB(r)->hosts.n, 1);
+	assert_string_equal(LIB(r)->hosts.v[0], "special.example.org");
 	assert_int_equal(r->cfg.verbose, 2);
 	/* two of them: both sections, in order */
 	OK(r, "--extra-opts=special", "--extra-opts=other");
-	assert_int_equal(r->cfg.port, 2);
+	assert_int_equal(LIB(r)->port, 2);
 	/* after "--" it is no option */
 	BAD(r, "unexpected argument", "-H", "h", "--", "--extra-opts");
 	unsetenv("MP_CONFIG_FILE");
@@ -1088,6 +1170,9 @@ main(void)
 		T(test_require_ext),
 		T(test_quit_after),
 		T(test_getopt_errors),
+		T(test_output_on_error),
+		T(test_library_refusals),
+		T(test_port_and_targets),
 		T(test_help_and_version),
 		T(test_parse_repeatable),
 		T(test_silent),

@@ -2630,6 +2630,43 @@ test_options_ranges(void **state)
 	assert_int_equal(smtpprobe_opts_set_timeout_ms(o, 1), 0);
 }
 
+/* set_port keeps the targets, and what was set reads back as set. */
+static void
+test_options_read_back(void **state)
+{
+	smtpprobe_opts *o = smtpprobe_opts_new();
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(smtpprobe_opts_port(o), 0);
+	assert_int_equal(smtpprobe_opts_host_count(o), 0);
+	assert_null(smtpprobe_opts_mx_domain(o));
+	assert_int_equal(smtpprobe_opts_max_targets(o), 32);
+	assert_int_equal(smtpprobe_opts_expect_class(o, SMTPPROBE_STAGE_RCPT), 0);
+	assert_int_equal(smtpprobe_opts_expect_class(o, SMTPPROBE_STAGE_COUNT), 0);
+
+	assert_int_equal(smtpprobe_opts_set_host(o, "a.example.org", 0), 0);
+	assert_int_equal(smtpprobe_opts_add_host(o, "b.example.org"), 0);
+	assert_int_equal(smtpprobe_opts_set_port(o, 2525), 0);
+	assert_int_equal(smtpprobe_opts_port(o), 2525);
+	assert_int_equal(smtpprobe_opts_host_count(o), 2);
+	REFUSED(smtpprobe_opts_set_port(o, 65536));
+	assert_int_equal(smtpprobe_opts_port(o), 2525);
+
+	assert_int_equal(smtpprobe_opts_set_mx(o, "example.org", smtpprobe_opts_port(o)), 0);
+	assert_int_equal(smtpprobe_opts_host_count(o), 0);
+	assert_string_equal(smtpprobe_opts_mx_domain(o), "example.org");
+	assert_int_equal(smtpprobe_opts_port(o), 2525);
+	assert_int_equal(smtpprobe_opts_set_port(o, 0), 0);
+	assert_string_equal(smtpprobe_opts_mx_domain(o), "example.org");
+
+	assert_int_equal(smtpprobe_opts_set_max_targets(o, 5), 0);
+	assert_int_equal(smtpprobe_opts_max_targets(o), 5);
+	assert_int_equal(smtpprobe_opts_set_expect_class(o, SMTPPROBE_STAGE_RCPT, 5), 0);
+	assert_int_equal(smtpprobe_opts_expect_class(o, SMTPPROBE_STAGE_RCPT), 5);
+	smtpprobe_opts_free(o);
+}
+
 static void
 test_quit_after_banner(void **state)
 {
@@ -2810,6 +2847,7 @@ main(void)
 		T(test_options_refused_values_not_sent),
 		T(test_options_refuse_brackets_and_space),
 		T(test_options_ranges),
+		T(test_options_read_back),
 		T(test_quit_after_banner),
 		T(test_quit_after_mail),
 		T(test_hosts_file_name),

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * help.c - the text of --help: every option, grouped as an administrator
+ * looks for them (target, dialog, TLS, authentication, output).
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <stdio.h>
+
+#include "cfg.h"
+
+void
+sp_options_help(void)
+{
+	fputs(
+"Usage: check_smtp_probe -H HOST | -M DOMAIN [-p PORT] [-4|-6] [-S|-s]\n"
+"  [-f FROM] [--rcpt ADDR]... [--data] [-A MECH -U USER -P PASS]\n"
+"  [-w [STAGE=]RANGE[,...]] [-c [STAGE=]RANGE[,...]] [-t SECONDS[:STATE]]\n"
+"  [-v] [--output nagios|json|lld] [--extra-opts=[SECTION][@FILE]]\n"
+"\n"
+"Target:\n"
+"  -H, --hostname HOST      server name or IP address; repeatable: several\n"
+"                           hosts are checked at once, worst state wins\n"
+"  -M, --mx DOMAIN          check every MX host of DOMAIN instead of -H\n"
+"      --mx-policy POLICY   worst (default), any (OK if one target is OK)\n"
+"                           or primary (judged on the best preference only)\n"
+"      --max-targets N      with -M, check at most N addresses (default 32);\n"
+"                           with several -H, only the first N hosts\n"
+"      --require-fcrdns     WARNING unless the reverse DNS of the address is\n"
+"                           forward-confirmed and names the banner's host\n"
+"  -p, --port N             port (default 25, 465 with --tls)\n"
+"  -4, --use-ipv4           IPv4 addresses only\n"
+"  -6, --use-ipv6           IPv6 addresses only\n"
+"      --dns-server ADDR[:PORT]  resolver to ask instead of /etc/resolv.conf\n"
+"                           (IPv6 with a port as [ADDR]:PORT)\n"
+"\n"
+"Dialog:\n"
+"  -e, --expect TEXT        text the banner must contain (default 220)\n"
+"  -F, --fqdn NAME          name sent in EHLO/HELO (default: this host's FQDN)\n"
+"  -L, --lmtp               LHLO instead of EHLO\n"
+"      --no-pipelining      one command at a time even when the server offers\n"
+"                           PIPELINING: each stage timed on its own\n"
+"  -C, --command CMD        extra command after EHLO (repeatable)\n"
+"  -R, --response REGEX     extended regex the reply to the matching -C\n"
+"                           must match (repeatable, paired in order)\n"
+"  -f, --from ADDR          MAIL FROM address (\"\" for the null sender)\n"
+"      --rcpt ADDR          RCPT TO address (repeatable); then RSET\n"
+"      --notify LIST        DSN NOTIFY: success,failure,delay or never\n"
+"      --data               send a test message (needs -f and --rcpt)\n"
+"      --subject TEXT       subject of the test message\n"
+"      --header 'N: V'      extra header of the test message (repeatable)\n"
+"      --body TEXT|@FILE    body of the test message (FILE up to 1 MiB)\n"
+"      --quit-after STAGE   QUIT after banner, ehlo, starttls, auth, mail\n"
+"                           or rcpt\n"
+"      --expect-reply STAGE=CLASS  good reply class (2, 4 or 5) of a stage,\n"
+"                           e.g. rcpt=5 for an open relay check (repeatable)\n"
+"      --require-ext EXT[,EXT...]  CRITICAL unless EHLO advertises each\n"
+"  -q, --ignore-quit-failure  a failed QUIT does not change the state\n"
+"\n"
+"TLS:\n"
+"  -S, --starttls           STARTTLS, then EHLO again\n"
+"  -s, --tls, --ssl         implicit TLS from the first byte (SMTPS)\n"
+"  -D, --certificate WARN[,CRIT]  days the certificate must still be valid\n"
+"      --sni[=NAME]         SNI name (default: the host being checked)\n"
+"      --insecure           report but do not fail on chain or name errors\n"
+"      --ca-file FILE       trust anchors file (default: the system store)\n"
+"      --ca-path DIR        trust anchors directory\n"
+"      --tls-min VERSION    lowest TLS version: 1.0, 1.1, 1.2 or 1.3\n"
+"\n"
+"Authentication and proxy:\n"
+"  -A, --authtype MECH      PLAIN, LOGIN or CRAM-MD5\n"
+"  -U, --authuser USER      user name\n"
+"  -P, --authpass PASS      password (better: --authfile or the environment\n"
+"                           variable SMTP_PROBE_PASSWORD)\n"
+"      --authfile FILE      lines username=... and password=...; must not be\n"
+"                           readable by everyone\n"
+"      --allow-plaintext-auth  permit AUTH without TLS\n"
+"  -r, --proxy[=v1|v2]      send a PROXY protocol header (default v1)\n"
+"\n"
+"Thresholds and output:\n"
+"  -w, --warning RANGE      seconds: a RANGE applies to the total time,\n"
+"  -c, --critical RANGE     STAGE=RANGE[,...] to stages (time or total names\n"
+"                           the total); Monitoring Plugins range syntax\n"
+"  -t, --timeout SECONDS[:STATE]  whole-check timeout (default 10, at most\n"
+"                           3600) and the state on expiry (ok, warning,\n"
+"                           critical (default) or unknown)\n"
+"  -v, --verbose            a line per stage, then the transcript\n"
+"                           (repeatable)\n"
+"      --transcript FILE    write the dialog to FILE, secrets redacted\n"
+"      --output FORMAT      nagios (default), json or lld (Zabbix discovery\n"
+"                           of the MX hosts and addresses of -M; no dialog)\n"
+"      --extra-opts[=[SECTION][@FILE]]  read options from an ini file\n"
+"                           (section check_smtp_probe; file from\n"
+"                           MP_CONFIG_FILE or /etc/nagios/plugins.ini...)\n"
+"  -h, --help               this help\n"
+"  -V, --version            the version\n"
+"\n"
+"Stages: dns connect tls banner ehlo starttls auth command mail rcpt data\n"
+"rset quit.\n",
+		stdout);
+}
