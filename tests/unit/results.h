@@ -39,7 +39,7 @@ t_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, cons
 	struct sp_reply_line line;
 	struct sp_strv lines = { 0 };
 	size_t used, off = 0, len = reply != NULL ? strlen(reply) : 0;
-	int i = sp_result_exchange(r, st, cmd, strlen(cmd));
+	int i = sp_result_exchange(r, st, cmd, strlen(cmd), start);
 
 	assert_true(i >= 0);
 	sp_reply_init(&p);
@@ -56,11 +56,12 @@ t_exchange(struct smtpprobe_result *r, smtpprobe_stage st, const char *cmd, cons
 			free(raw);
 		}
 		if (ev == SP_REPLY_DONE)
-			assert_int_equal(sp_result_reply(r, i, &line, &lines, usec), 0);
+			assert_int_equal(sp_result_reply(r, i, &line, &lines, start + usec), 0);
 	}
 	sp_reply_free(&p);
 	sp_strv_free(&lines);
-	sp_result_stage_time(r, st, start, usec);
+	/* Without a reply the stage still waited; with one, counted once. */
+	sp_result_stage_time(r, st, start, start + usec);
 	return (size_t)i;
 }
 

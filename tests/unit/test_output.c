@@ -218,7 +218,7 @@ test_cert_days(void **state)
 	r = target(f, "mx.example.org", "192.0.2.10");
 	t_greet(r, "mx.example.org", "STARTTLS");
 	t_exchange(r, SMTPPROBE_STAGE_STARTTLS, "STARTTLS", "220 2.0.0 Ready\r\n", 2400, 100);
-	sp_result_stage_time(r, SMTPPROBE_STAGE_TLS, 2500, 3000);
+	sp_result_stage_time(r, SMTPPROBE_STAGE_TLS, 2500, 5500);
 	t_tls(r, "TLSv1.3", end, "");
 	t_quit(r, 5600);
 	NAGIOS(f);
