@@ -801,7 +801,7 @@ on_tls_up(void *arg)
 	}
 	sp_caps_clear(&d->r->caps);
 	sp_reply_reset(&d->parser);
-	d->r->greeting = "";
+	d->r->greeting = SMTPPROBE_GREETING_NONE;
 	send_greeting(d, d->env.opts->lmtp ? "LHLO" : "EHLO", D_GREET);
 }
 
@@ -1019,7 +1019,8 @@ greet_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 	record(d, d->greet_ex, line);
 	/* RFC 5321 4.3.2: EHLO and HELO succeed with 250 alone. */
 	if (good(d, SMTPPROBE_STAGE_EHLO, line->code) && line->code == 250) {
-		d->r->greeting = !ehlo ? "HELO" : d->env.opts->lmtp ? "LHLO" : "EHLO";
+		d->r->greeting = !ehlo ? SMTPPROBE_GREETING_HELO :
+		    d->env.opts->lmtp ? SMTPPROBE_GREETING_LHLO : SMTPPROBE_GREETING_EHLO;
 		if (!d->tls_up)
 			d->r->starttls_offered = (d->r->caps.ext & SP_EXT_STARTTLS) != 0;
 		d->pipelining = (d->r->caps.ext & SP_EXT_PIPELINING) != 0 &&

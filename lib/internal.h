@@ -132,7 +132,7 @@ struct smtpprobe_result {
 	struct sp_exchange *ex;
 	size_t nex, capex;
 	struct sp_caps caps;
-	const char *greeting;
+	smtpprobe_greeting greeting;
 	char queue_id[SP_QUEUE_ID_MAX];
 	bool chunking;       /* the message went as BDAT (RFC 3030), not DATA */
 	char notes[SP_NOTES_MAX];

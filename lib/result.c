@@ -89,7 +89,6 @@ sp_result_new(const char *host, unsigned port)
 	r->port = port;
 	r->decider = -1;
 	r->mx_pref = -1;
-	r->greeting = "";
 	return r;
 }
 
@@ -236,7 +235,15 @@ int smtpprobe_result_errno(const smtpprobe_result *r) { return r->local_errno; }
 bool smtpprobe_result_starttls_offered(const smtpprobe_result *r) { return r->starttls_offered; }
 const char *smtpprobe_result_queue_id(const smtpprobe_result *r) { return r->queue_id; }
 bool smtpprobe_result_chunking(const smtpprobe_result *r) { return r->chunking; }
-const char *smtpprobe_result_greeting(const smtpprobe_result *r) { return r->greeting; }
+smtpprobe_greeting smtpprobe_result_greeting_verb(const smtpprobe_result *r) { return r->greeting; }
+
+const char *
+smtpprobe_result_greeting(const smtpprobe_result *r)
+{
+	static const char *const verbs[] = { "", "EHLO", "HELO", "LHLO" };
+
+	return (unsigned)r->greeting < sizeof(verbs) / sizeof(verbs[0]) ? verbs[r->greeting] : "";
+}
 const char *smtpprobe_result_notes(const smtpprobe_result *r) { return r->notes; }
 const char *smtpprobe_result_caps(const smtpprobe_result *r) { return r->caps.text; }
 uint64_t smtpprobe_result_size_limit(const smtpprobe_result *r) { return r->caps.size; }

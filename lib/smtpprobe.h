@@ -101,6 +101,14 @@ typedef enum smtpprobe_tls {
 	SMTPPROBE_TLS_IMPLICIT  /**< TLS from the first byte (SMTPS, port 465) */
 } smtpprobe_tls;
 
+/** The greeting that worked, smtpprobe_result_greeting_verb(). */
+typedef enum smtpprobe_greeting {
+	SMTPPROBE_GREETING_NONE, /**< none worked (or none was sent) */
+	SMTPPROBE_GREETING_EHLO, /**< ESMTP */
+	SMTPPROBE_GREETING_HELO, /**< plain SMTP: EHLO was refused with 500 or 502 */
+	SMTPPROBE_GREETING_LHLO  /**< LMTP */
+} smtpprobe_greeting;
+
 /** SASL mechanisms for smtpprobe_opts_set_auth(). */
 typedef enum smtpprobe_auth {
 	SMTPPROBE_AUTH_NONE,
@@ -416,6 +424,8 @@ SMTPPROBE_API const char *smtpprobe_result_queue_id(const smtpprobe_result *r);
 SMTPPROBE_API bool smtpprobe_result_chunking(const smtpprobe_result *r);
 /** @return the greeting verb that worked: "EHLO", "HELO", "LHLO", or "". */
 SMTPPROBE_API const char *smtpprobe_result_greeting(const smtpprobe_result *r);
+/** @return the greeting that worked, as a type. */
+SMTPPROBE_API smtpprobe_greeting smtpprobe_result_greeting_verb(const smtpprobe_result *r);
 /** @return things worth telling that changed nothing ("no DSN: NOTIFY not sent"), "; "-joined, or "". */
 SMTPPROBE_API const char *smtpprobe_result_notes(const smtpprobe_result *r);
 

@@ -252,15 +252,16 @@ auth_label(const smtpprobe_result *r)
 static const char *
 flavour(const smtpprobe_result *r)
 {
-	static const struct { const char *greeting, *flavour; } names[] = {
-		{ "EHLO", " ESMTP" }, { "HELO", " SMTP" }, { "LHLO", " LMTP" },
-	};
-	const char *greet = smtpprobe_result_greeting(r);
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(greet, names[i].greeting) == 0)
-			return names[i].flavour;
-	return "";
+	switch (smtpprobe_result_greeting_verb(r)) {
+	case SMTPPROBE_GREETING_EHLO:
+		return " ESMTP";
+	case SMTPPROBE_GREETING_HELO:
+		return " SMTP";
+	case SMTPPROBE_GREETING_LHLO:
+		return " LMTP";
+	default:
+		return "";
+	}
 }
 
 /* "220 ESMTP, EHLO 250, RCPT 250 2.1.5, 0.004s": what was checked. */
@@ -599,7 +600,7 @@ long_target(FILE *out, const struct sp_verdict *v)
 	const smtpprobe_result *r = v->r;
 	smtpprobe_stage order[SMTPPROBE_STAGE_COUNT];
 	size_t n = stages_in_order(r, order);
-	bool helo = strcmp(smtpprobe_result_greeting(r), "HELO") == 0;
+	bool helo = smtpprobe_result_greeting_verb(r) == SMTPPROBE_GREETING_HELO;
 	char lab[LABEL_MAX];
 
 	label(r, lab, sizeof(lab));

@@ -76,7 +76,7 @@ t_greet(struct smtpprobe_result *r, const char *banner_name, const char *caps)
 	t_exchange(r, SMTPPROBE_STAGE_BANNER, "", banner, 100, 1900);
 	snprintf(r->banner_name, sizeof r->banner_name, "%s", banner_name);
 	t_exchange(r, SMTPPROBE_STAGE_EHLO, "EHLO probe.example.net", "250 ok\r\n", 2000, 400);
-	r->greeting = "EHLO";
+	r->greeting = SMTPPROBE_GREETING_EHLO;
 	for (const char *p = caps; *p != '\0';) {
 		size_t n = strcspn(p, ",");
 
