@@ -51,583 +51,18 @@
 
 /* ================================================================ server */
 
-#define R_HOLD 1          /* queue the reply until an unheld one is sent */
-/* Send the reply @p ms late; the replies after it wait behind it, in order. */
-#define R_DELAY(ms) ((int)(ms) << 8)
-#define DELAY_OF(flags) ((unsigned)(flags) >> 8)
-#define MAX_CMDS 64
-#define MAX_CHUNKS 256
-#define MAX_HELD 16
+#define SS_ASSERT(c) assert_true(c)
+#include "../lib/scriptsrv.h"
 
-struct rule {
-	const char *prefix;   /* NULL ends the table */
-	const char *reply;    /* whole reply, CRLFs included */
-	int flags;            /* R_HOLD, R_DELAY(ms) */
-};
-
-struct script {
-	const char *banner;        /* NULL: never greet */
-	unsigned banner_delay_ms;
-	const struct rule *rules;  /* NULL: std_rules */
-	const char *data_reply;    /* after the final "."; NULL: a Postfix queue reply */
-	int data_flags;
-	unsigned close_after;      /* close, unanswered, on command N (1-based) */
-	bool close_after_banner;
-	bool silent;               /* never answer a command */
-	bool drip;                 /* one byte per write, 1 ms apart */
-	unsigned drip_forever_ms;  /* instead of a banner: "220-" lines, a byte per period */
-};
-
-static const struct rule std_rules[] = {
-	{ "EHLO", "250-probe.test Hello\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n"
-		"250 ENHANCEDSTATUSCODES\r\n", 0 },
-	{ "HELO", "250 probe.test\r\n", 0 },
-	{ "LHLO", "250-probe.test\r\n250 8BITMIME\r\n", 0 },
-	{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
-	{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
-	{ "DATA", "354 End data with <CR><LF>.<CR><LF>\r\n", 0 },
-	{ "RSET", "250 2.0.0 Ok\r\n", 0 },
-	{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
-	{ NULL, NULL, 0 },
-};
-
-#define STD_BANNER "220 probe.test ESMTP ready\r\n"
-
-struct cmdrec {
-	char line[1024];
-	unsigned chunk;       /* the read() that completed it (1-based) */
-	unsigned replied_at;  /* reads done when its reply was written; 0: none */
-	int64_t at_us, replied_us; /* when it arrived, when its reply was written */
-};
-
-struct server;
-
-struct sconn {
-	struct server *srv;
-	struct sconn *next;
-	evutil_socket_t fd;
-	bool closed;
-	struct event *rd, *wr, *banner_tm, *drip_tm, *delay_tm;
-	struct evbuffer *in, *out, *held;
-	unsigned *held_at[MAX_HELD];
-	int64_t *held_us[MAX_HELD];
-	unsigned nheld;
-	bool delaying;        /* a delayed reply is pending: later ones queue behind it */
-	/* what arrived */
-	unsigned nreads;
-	char *chunk[MAX_CHUNKS];
-	size_t chunklen[MAX_CHUNKS];
-	struct cmdrec cmds[MAX_CMDS];
-	unsigned ncmds;
-	size_t early_bytes;   /* received before the banner was written whole */
-	/* what left */
-	size_t written, banner_len;
-	bool banner_queued;
-	/* the message */
-	bool in_data, msg_done;
-	struct cmdrec *bdat;  /* a BDAT whose chunk is being read (RFC 3030) */
-	const struct rule *bdat_rule; /* its scripted answer: the chunk is discarded */
-	size_t bdat_left;
-	bool bdat_last;
-	struct evbuffer *raw, *msg;   /* as received; with the stuffing undone, no final "." */
-	unsigned msg_first_chunk, msg_reply_at;
-	int64_t msg_reply_us;
-	unsigned drip_pos;
-};
-
-struct server {
-	struct event_base *base;
-	struct evconnlistener *lis;
-	const struct script *sc;
-	unsigned port;
-	struct sconn *conns, **tail;
-	unsigned naccepted, nquits;
-};
-
-static void conn_close(struct sconn *c);
-static int64_t mono_usec(void);
-
-static bool
-banner_done(const struct sconn *c)
+/* A scripted server on 127.0.0.1 (tests/lib/scriptsrv.h). */
+static struct ss_server *
+server_new(struct event_base *base, const struct ss_script *sc)
 {
-	return c->banner_queued && c->written >= c->banner_len;
-}
-
-static void
-note_written(struct sconn *c, size_t n)
-{
-	c->written += n;
-}
-
-static void
-flush_out(struct sconn *c)
-{
-	static const struct timeval ms1 = { 0, 1000 };
-
-	if (c->closed)
-		return;
-	if (c->srv->sc->drip) {
-		if (evbuffer_get_length(c->out) > 0 && !evtimer_pending(c->drip_tm, NULL))
-			evtimer_add(c->drip_tm, &ms1);
-		return;
-	}
-	while (evbuffer_get_length(c->out) > 0) {
-		int n = evbuffer_write(c->out, c->fd);
-
-		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				evbuffer_drain(c->out, evbuffer_get_length(c->out));
-				return;
-			}
-			event_add(c->wr, NULL);
-			return;
-		}
-		note_written(c, (size_t)n);
-	}
-}
-
-static void
-write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	flush_out(arg);
-}
-
-/* Replies one byte per write, 1 ms apart. */
-static void
-drip_cb(evutil_socket_t fd, short what, void *arg)
-{
-	static const struct timeval ms1 = { 0, 1000 };
-	struct sconn *c = arg;
-	int n;
-
-	(void)fd;
-	(void)what;
-	if ((n = evbuffer_write_atmost(c->out, c->fd, 1)) > 0)
-		note_written(c, (size_t)n);
-	if (evbuffer_get_length(c->out) > 0)
-		evtimer_add(c->drip_tm, &ms1);
-}
-
-/* "220-" lines forever, one byte per period: a server that never stops talking. */
-static void
-drip_forever_cb(evutil_socket_t fd, short what, void *arg)
-{
-	static const char pattern[] = "220-still here\r\n";
-	struct sconn *c = arg;
-
-	(void)fd;
-	(void)what;
-	if (write(c->fd, pattern + c->drip_pos, 1) == 1) {
-		note_written(c, 1);
-		c->drip_pos = (c->drip_pos + 1) % (unsigned)(sizeof(pattern) - 1);
-	}
-}
-
-static void
-hold(struct sconn *c, const char *text, unsigned *at, int64_t *at_us)
-{
-	assert_true(c->nheld < MAX_HELD);
-	evbuffer_add(c->held, text, strlen(text));
-	c->held_at[c->nheld] = at;
-	c->held_us[c->nheld++] = at_us;
-}
-
-/* Sends what is held, in order, noting when each left. */
-static void
-release(struct sconn *c)
-{
-	int64_t now = mono_usec();
-
-	for (unsigned i = 0; i < c->nheld; i++) {
-		if (c->held_at[i] != NULL)
-			*c->held_at[i] = c->nreads;
-		if (c->held_us[i] != NULL)
-			*c->held_us[i] = now;
-	}
-	c->nheld = 0;
-	evbuffer_add_buffer(c->out, c->held);
-	flush_out(c);
-}
-
-static void
-delay_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sconn *c = arg;
-
-	(void)fd;
-	(void)what;
-	c->delaying = false;
-	release(c);
-}
-
-static void
-send_reply(struct sconn *c, const char *text, int flags, unsigned delay_ms, unsigned *at,
-	int64_t *at_us)
-{
-	if ((flags & R_HOLD) || c->delaying) {
-		hold(c, text, at, at_us);
-		return;
-	}
-	hold(c, text, at, at_us);
-	if (delay_ms > 0) {
-		struct timeval tv = { delay_ms / 1000, (suseconds_t)(delay_ms % 1000) * 1000 };
-
-		c->delaying = true;
-		evtimer_add(c->delay_tm, &tv);
-		return;
-	}
-	release(c);
-}
-
-static const struct rule *
-match(const struct rule *rules, const char *line)
-{
-	for (const struct rule *r = rules; r->prefix != NULL; r++)
-		if (strncasecmp(line, r->prefix, strlen(r->prefix)) == 0)
-			return r;
-	return NULL;
-}
-
-static bool
-has_prefix(const char *s, const char *prefix)
-{
-	return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/*
- * The chunk is read: a scripted answer (a refusal: the chunk discarded),
- * or for LAST the script's reply to the end of the message, else 250.
- */
-static void
-bdat_end(struct sconn *c)
-{
-	const struct script *sc = c->srv->sc;
-	struct cmdrec *cmd = c->bdat;
-	const struct rule *rule = c->bdat_rule;
-
-	c->bdat = NULL;
-	if (rule != NULL) {
-		send_reply(c, rule->reply, rule->flags, DELAY_OF(rule->flags), &cmd->replied_at,
-			&cmd->replied_us);
-	} else if (!c->bdat_last) {
-		send_reply(c, "250 2.0.0 chunk accepted\r\n", 0, 0, &cmd->replied_at, &cmd->replied_us);
-	} else {
-		c->msg_done = true;
-		send_reply(c, sc->data_reply != NULL ? sc->data_reply :
-			"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, 0, &cmd->replied_at,
-			&cmd->replied_us);
-	}
-}
-
-/* "BDAT <n> [LAST]": the next n octets are the chunk, answered once read. */
-static void
-bdat_begin(struct sconn *c, struct cmdrec *cmd, const struct rule *rule)
-{
-	char *end;
-	unsigned long n = strtoul(cmd->line + 5, &end, 10);
-
-	assert_true(end != cmd->line + 5);
-	c->bdat = cmd;
-	c->bdat_rule = rule;
-	c->bdat_left = n;
-	c->bdat_last = strcasecmp(end, " LAST") == 0;
-	if (n == 0)
-		bdat_end(c);
-}
-
-/* Takes what has come of the chunk. @return false when nothing had. */
-static bool
-bdat_take(struct sconn *c)
-{
-	size_t n = evbuffer_get_length(c->in);
-	char *buf;
-
-	if (n > c->bdat_left)
-		n = c->bdat_left;
-	if (n == 0)
-		return false;
-	if (c->msg_first_chunk == 0)
-		c->msg_first_chunk = c->nreads;
-	buf = malloc(n);
-	assert_non_null(buf);
-	evbuffer_remove(c->in, buf, n);
-	evbuffer_add(c->raw, buf, n);
-	if (c->bdat_rule == NULL)
-		evbuffer_add(c->msg, buf, n);
-	free(buf);
-	c->bdat_left -= n;
-	if (c->bdat_left == 0)
-		bdat_end(c);
-	return true;
-}
-
-/* One line with its CRLF. @return false when the connection was closed. */
-static bool
-handle_line(struct sconn *c, const char *raw, size_t rawlen)
-{
-	const struct script *sc = c->srv->sc;
-	size_t len = rawlen;
-	struct cmdrec *cmd;
-	const struct rule *rule;
-
-	if (len > 0 && raw[len - 1] == '\n')
-		len--;
-	if (len > 0 && raw[len - 1] == '\r')
-		len--;
-	if (c->in_data) {
-		if (c->msg_first_chunk == 0)
-			c->msg_first_chunk = c->nreads;
-		evbuffer_add(c->raw, raw, rawlen);
-		if (len == 1 && raw[0] == '.') {
-			c->in_data = false;
-			c->msg_done = true;
-			send_reply(c, sc->data_reply != NULL ? sc->data_reply :
-				"250 2.0.0 Ok: queued as ABC123\r\n", sc->data_flags, 0, &c->msg_reply_at,
-				&c->msg_reply_us);
-			return true;
-		}
-		if (raw[0] == '.')
-			evbuffer_add(c->msg, raw + 1, rawlen - 1);
-		else
-			evbuffer_add(c->msg, raw, rawlen);
-		return true;
-	}
-	assert_true(c->ncmds < MAX_CMDS);
-	cmd = &c->cmds[c->ncmds++];
-	snprintf(cmd->line, sizeof(cmd->line), "%.*s", (int)len, raw);
-	cmd->chunk = c->nreads;
-	cmd->at_us = mono_usec();
-	if (has_prefix(cmd->line, "QUIT"))
-		c->srv->nquits++;
-	if (sc->close_after != 0 && c->ncmds == sc->close_after) {
-		conn_close(c);
-		return false;
-	}
-	if (sc->silent)
-		return true;
-	rule = match(sc->rules != NULL ? sc->rules : std_rules, cmd->line);
-	if (has_prefix(cmd->line, "BDAT ")) {
-		bdat_begin(c, cmd, rule);
-		return true;
-	}
-	send_reply(c, rule != NULL ? rule->reply : "500 5.5.2 Error: command not recognized\r\n",
-		rule != NULL ? rule->flags : 0, rule != NULL ? DELAY_OF(rule->flags) : 0, &cmd->replied_at,
-		&cmd->replied_us);
-	if (rule != NULL && strncmp(rule->reply, "354", 3) == 0)
-		c->in_data = true;
-	return true;
-}
-
-static void
-read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct sconn *c = arg;
-	char buf[8192];
-	ssize_t n;
-	struct evbuffer_ptr eol;
-
-	(void)what;
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(c);
-		return;
-	}
-	if (c->nreads < MAX_CHUNKS) {
-		c->chunk[c->nreads] = malloc((size_t)n);
-		assert_non_null(c->chunk[c->nreads]);
-		memcpy(c->chunk[c->nreads], buf, (size_t)n);
-		c->chunklen[c->nreads] = (size_t)n;
-	}
-	c->nreads++;
-	if (!banner_done(c))
-		c->early_bytes += (size_t)n;
-	evbuffer_add(c->in, buf, (size_t)n);
-	for (;;) {
-		size_t rawlen;
-		char *raw;
-		bool open;
-
-		if (c->bdat != NULL) {
-			if (!bdat_take(c))
-				return;
-			continue;
-		}
-		if ((eol = evbuffer_search_eol(c->in, NULL, NULL, EVBUFFER_EOL_LF)).pos == -1)
-			return;
-		rawlen = (size_t)eol.pos + 1;
-		raw = malloc(rawlen + 1);
-		assert_non_null(raw);
-		evbuffer_remove(c->in, raw, rawlen);
-		raw[rawlen] = '\0';
-		open = handle_line(c, raw, rawlen);
-		free(raw);
-		if (!open)
-			return;
-	}
-}
-
-static void
-send_banner(struct sconn *c)
-{
-	const struct script *sc = c->srv->sc;
-
-	c->banner_len = strlen(sc->banner);
-	c->banner_queued = true;
-	evbuffer_add(c->out, sc->banner, c->banner_len);
-	flush_out(c);
-	if (sc->close_after_banner) {
-		assert_int_equal(evbuffer_get_length(c->out), 0);
-		conn_close(c);
-	}
-}
-
-static void
-banner_tm_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	send_banner(arg);
-}
-
-static void
-accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
-{
-	struct server *srv = arg;
-	const struct script *sc = srv->sc;
-	struct sconn *c = calloc(1, sizeof(*c));
-	int one = 1;
-
-	(void)lis;
-	(void)sa;
-	(void)salen;
-	assert_non_null(c);
-	c->srv = srv;
-	c->fd = fd;
-	*srv->tail = c;
-	srv->tail = &c->next;
-	srv->naccepted++;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	evutil_make_socket_nonblocking(fd);
-	c->in = evbuffer_new();
-	c->out = evbuffer_new();
-	c->held = evbuffer_new();
-	c->raw = evbuffer_new();
-	c->msg = evbuffer_new();
-	c->rd = event_new(srv->base, fd, EV_READ | EV_PERSIST, read_cb, c);
-	c->wr = event_new(srv->base, fd, EV_WRITE, write_cb, c);
-	c->banner_tm = evtimer_new(srv->base, banner_tm_cb, c);
-	c->delay_tm = evtimer_new(srv->base, delay_cb, c);
-	c->drip_tm = sc->drip_forever_ms != 0 ?
-	    event_new(srv->base, -1, EV_PERSIST, drip_forever_cb, c) :
-	    evtimer_new(srv->base, drip_cb, c);
-	assert_true(c->in && c->out && c->held && c->raw && c->msg && c->rd && c->wr &&
-	    c->banner_tm && c->drip_tm && c->delay_tm);
-	event_add(c->rd, NULL);
-	if (sc->drip_forever_ms != 0) {
-		struct timeval tv = { 0, (suseconds_t)sc->drip_forever_ms * 1000 };
-
-		event_add(c->drip_tm, &tv);
-	} else if (sc->banner != NULL && sc->banner_delay_ms > 0) {
-		struct timeval tv = { 0, (suseconds_t)sc->banner_delay_ms * 1000 };
-
-		evtimer_add(c->banner_tm, &tv);
-	} else if (sc->banner != NULL) {
-		send_banner(c);
-	}
-}
-
-/* Closes the socket; what was recorded stays for the test to read. */
-static void
-conn_close(struct sconn *c)
-{
-	if (c->closed)
-		return;
-	c->closed = true;
-	event_free(c->rd);
-	event_free(c->wr);
-	event_free(c->banner_tm);
-	event_free(c->drip_tm);
-	event_free(c->delay_tm);
-	c->rd = c->wr = c->banner_tm = c->drip_tm = c->delay_tm = NULL;
-	evutil_closesocket(c->fd);
-}
-
-static void
-conn_free(struct sconn *c)
-{
-	conn_close(c);
-	for (unsigned i = 0; i < c->nreads && i < MAX_CHUNKS; i++)
-		free(c->chunk[i]);
-	evbuffer_free(c->in);
-	evbuffer_free(c->out);
-	evbuffer_free(c->held);
-	evbuffer_free(c->raw);
-	evbuffer_free(c->msg);
-	free(c);
-}
-
-static struct server *
-server_new(struct event_base *base, const struct script *sc)
-{
-	struct server *srv = calloc(1, sizeof(*srv));
-	struct sockaddr_in sin = { 0 };
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	struct ss_server *srv = ss_new(base, sc);
 
 	assert_non_null(srv);
-	srv->base = base;
-	srv->sc = sc;
-	srv->tail = &srv->conns;
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	srv->lis = evconnlistener_new_bind(base, accept_cb, srv,
-		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 512,
-		(struct sockaddr *)&sin, sizeof(sin));
-	assert_non_null(srv->lis);
-	assert_int_equal(getsockname(evconnlistener_get_fd(srv->lis), (struct sockaddr *)&ss, &len), 0);
-	srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	assert_true(srv->port != 0);
 	return srv;
-}
-
-static void
-server_free(struct server *srv)
-{
-	struct sconn *c, *next;
-
-	if (srv == NULL)
-		return;
-	for (c = srv->conns; c != NULL; c = next) {
-		next = c->next;
-		conn_free(c);
-	}
-	if (srv->lis != NULL)
-		evconnlistener_free(srv->lis);
-	free(srv);
-}
-
-/* The first (usually only) connection. */
-static struct sconn *
-first_conn(const struct server *srv)
-{
-	assert_non_null(srv->conns);
-	return srv->conns;
-}
-
-/* A port on 127.0.0.1 where nothing listens: listen, note it, close. */
-static unsigned
-closed_port(struct event_base *base)
-{
-	static const struct script none = { 0 };
-	struct server *srv = server_new(base, &none);
-	unsigned port = srv->port;
-
-	server_free(srv);
-	return port;
 }
 
 /* ============================================================== fixture */
@@ -636,7 +71,7 @@ closed_port(struct event_base *base)
 
 struct fx {
 	struct event_base *base;
-	struct server *srv;
+	struct ss_server *srv;
 	smtpprobe_opts *opts;
 	smtpprobe_probe *probe;
 	struct event *watchdog, *timer;
@@ -726,7 +161,7 @@ teardown(void **state)
 	for (size_t i = 0; i < NMANY; i++)
 		smtpprobe_probe_free(f->many[i]);
 	smtpprobe_opts_free(f->opts);
-	server_free(f->srv);
+	ss_free(f->srv);
 	if (f->timer != NULL)
 		event_free(f->timer);
 	if (f->udp_ev != NULL)
@@ -772,7 +207,7 @@ static const smtpprobe_callbacks done_cb = { on_done, NULL };
 
 /* A server with @p sc, and options aimed at it. */
 static void
-serve(struct fx *f, const struct script *sc)
+serve(struct fx *f, const struct ss_script *sc)
 {
 	f->srv = server_new(f->base, sc);
 	assert_int_equal(smtpprobe_opts_set_host(f->opts, "127.0.0.1", f->srv->port), 0);
@@ -880,7 +315,7 @@ check_exchanges(const smtpprobe_result *r, const struct xp *x, size_t n)
 
 /* The commands the server got, in order. */
 static void
-check_server_cmds(const struct sconn *c, const char *const *want, size_t n)
+check_server_cmds(const struct ss_conn *c, const char *const *want, size_t n)
 {
 	if (c->ncmds != n)
 		for (unsigned i = 0; i < c->ncmds; i++)
@@ -897,7 +332,7 @@ check_server_cmds(const struct sconn *c, const char *const *want, size_t n)
 
 /* Without PIPELINING: every command arrived after the previous one was answered. */
 static void
-check_lockstep(const struct sconn *c)
+check_lockstep(const struct ss_conn *c)
 {
 	assert_int_equal(c->early_bytes, 0);
 	for (unsigned i = 1; i < c->ncmds; i++) {
@@ -915,7 +350,7 @@ static void
 test_default_dialog(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 	smtpprobe_stage order[] = {
 		SMTPPROBE_STAGE_CONNECT, SMTPPROBE_STAGE_BANNER, SMTPPROBE_STAGE_EHLO, SMTPPROBE_STAGE_QUIT,
@@ -973,8 +408,8 @@ test_default_dialog(void **state)
 	assert_int_equal(smtpprobe_result_size_limit(r), 10240000);
 	assert_string_equal(smtpprobe_result_queue_id(r), "");
 
-	CHECK_CMDS(first_conn(f->srv), "EHLO client.probe.test", "QUIT");
-	check_lockstep(first_conn(f->srv));
+	CHECK_CMDS(ss_first_conn(f->srv), "EHLO client.probe.test", "QUIT");
+	check_lockstep(ss_first_conn(f->srv));
 	settle(f);
 	assert_int_equal(f->ndone, 1);
 }
@@ -985,7 +420,7 @@ static void
 test_split_replies_and_late_banner(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = {
+	const struct ss_script sc = {
 		.banner = "220-probe.test first line\r\n220 probe.test ESMTP\r\n",
 		.banner_delay_ms = 30,
 		.drip = true,
@@ -1006,8 +441,8 @@ test_split_replies_and_late_banner(void **state)
 	assert_string_equal(smtpprobe_result_caps(r), "SIZE=10240000 8BITMIME ENHANCEDSTATUSCODES");
 	/* The banner took at least its delay; it was waited for, not cut short. */
 	assert_true(smtpprobe_stage_usec(r, SMTPPROBE_STAGE_BANNER) >= 30000);
-	assert_true(first_conn(f->srv)->written > 100);
-	check_lockstep(first_conn(f->srv));
+	assert_true(ss_first_conn(f->srv)->written > 100);
+	check_lockstep(ss_first_conn(f->srv));
 }
 
 /* ============================================== 2. HELO fallback, LMTP */
@@ -1016,13 +451,13 @@ static void
 test_helo_fallback(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", "502 5.5.1 EHLO not implemented\r\n", 0 },
 		{ "HELO", "250 probe.test\r\n", 0 },
 		{ "QUIT", "221 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
@@ -1035,7 +470,7 @@ test_helo_fallback(void **state)
 	assert_int_equal(smtpprobe_stage_code(r, SMTPPROBE_STAGE_EHLO), 250);
 	assert_string_equal(smtpprobe_result_caps(r), "");
 	assert_false(smtpprobe_result_has_ext(r, "8BITMIME"));
-	CHECK_CMDS(first_conn(f->srv), "EHLO client.probe.test", "HELO client.probe.test", "QUIT");
+	CHECK_CMDS(ss_first_conn(f->srv), "EHLO client.probe.test", "HELO client.probe.test", "QUIT");
 }
 
 /* 500 falls back too; 550 does not. */
@@ -1043,12 +478,12 @@ static void
 test_helo_fallback_on_500_not_550(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", "550 5.7.1 go away\r\n", 0 },
 		{ "QUIT", "221 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
@@ -1065,27 +500,27 @@ static void
 test_helo_fallback_on_500(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", "500 unrecognised command\r\n", 0 },
 		{ "HELO", "250 probe.test\r\n", 0 },
 		{ "QUIT", "221 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
 	r = probe(f);
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
 	assert_string_equal(smtpprobe_result_greeting(r), "HELO");
-	CHECK_CMDS(first_conn(f->srv), "EHLO client.probe.test", "HELO client.probe.test", "QUIT");
+	CHECK_CMDS(ss_first_conn(f->srv), "EHLO client.probe.test", "HELO client.probe.test", "QUIT");
 }
 
 static void
 test_lmtp_lhlo(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = "220 lmtp.test LMTP\r\n" };
+	const struct ss_script sc = { .banner = "220 lmtp.test LMTP\r\n" };
 	const smtpprobe_result *r;
 
 	assert_int_equal(smtpprobe_opts_set_lmtp(f->opts, true), 0);
@@ -1095,20 +530,20 @@ test_lmtp_lhlo(void **state)
 	CHECK_EX(r, { B, "", 220 }, { E, "LHLO client.probe.test", 250 }, { Q, "QUIT", 221 });
 	assert_string_equal(smtpprobe_result_greeting(r), "LHLO");
 	assert_true(smtpprobe_result_has_ext(r, "8BITMIME"));
-	CHECK_CMDS(first_conn(f->srv), "LHLO client.probe.test", "QUIT");
+	CHECK_CMDS(ss_first_conn(f->srv), "LHLO client.probe.test", "QUIT");
 }
 
 static void
 test_lmtp_no_helo_fallback(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "LHLO", "502 5.5.1 no\r\n", 0 },
 		{ "HELO", "250 probe.test\r\n", 0 },
 		{ "QUIT", "221 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = "220 lmtp.test LMTP\r\n", .rules = rules };
+	const struct ss_script sc = { .banner = "220 lmtp.test LMTP\r\n", .rules = rules };
 	const smtpprobe_result *r;
 
 	assert_int_equal(smtpprobe_opts_set_lmtp(f->opts, true), 0);
@@ -1121,7 +556,7 @@ test_lmtp_no_helo_fallback(void **state)
 	assert_int_equal(smtpprobe_stage_code(r, SMTPPROBE_STAGE_EHLO), 502);
 	assert_string_equal(smtpprobe_result_greeting(r), "");
 	/* No HELO, no MAIL: LHLO, then only QUIT. */
-	CHECK_CMDS(first_conn(f->srv), "LHLO client.probe.test", "QUIT");
+	CHECK_CMDS(ss_first_conn(f->srv), "LHLO client.probe.test", "QUIT");
 }
 
 /* ======================================= 3. transaction, with and without PIPELINING */
@@ -1138,7 +573,7 @@ static void
 test_transaction_lockstep(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	add_transaction(f);
@@ -1154,9 +589,9 @@ test_transaction_lockstep(void **state)
 	assert_int_equal(smtpprobe_stage_code(r, SMTPPROBE_STAGE_RCPT), 250);
 	assert_true(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_RSET));
 	assert_false(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_DATA));
-	CHECK_CMDS(first_conn(f->srv), "EHLO client.probe.test", "MAIL FROM:<sender@example.org>",
+	CHECK_CMDS(ss_first_conn(f->srv), "EHLO client.probe.test", "MAIL FROM:<sender@example.org>",
 		"RCPT TO:<a@example.org>", "RCPT TO:<b@example.org>", "RSET", "QUIT");
-	check_lockstep(first_conn(f->srv));
+	check_lockstep(ss_first_conn(f->srv));
 }
 
 /*
@@ -1168,17 +603,17 @@ static void
 test_transaction_pipelined(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", "250-probe.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 0 },
-		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
-		{ "RCPT", "250 2.1.5 Ok\r\n", R_HOLD },
-		{ "RSET", "250 2.0.0 Ok\r\n", R_HOLD },
+		{ "MAIL", "250 2.1.0 Ok\r\n", SS_HOLD },
+		{ "RCPT", "250 2.1.5 Ok\r\n", SS_HOLD },
+		{ "RSET", "250 2.0.0 Ok\r\n", SS_HOLD },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 
 	add_transaction(f);
 	serve(f, &sc);
@@ -1189,7 +624,7 @@ test_transaction_pipelined(void **state)
 		{ M, "MAIL FROM:<sender@example.org>", 250 },
 		{ RC, "RCPT TO:<a@example.org>", 250 }, { RC, "RCPT TO:<b@example.org>", 250 },
 		{ RS, "RSET", 250 }, { Q, "QUIT", 221 });
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	CHECK_CMDS(c, "EHLO client.probe.test", "MAIL FROM:<sender@example.org>",
 		"RCPT TO:<a@example.org>", "RCPT TO:<b@example.org>", "RSET", "QUIT");
 	/* The group came after the EHLO reply, and whole before the MAIL reply. */
@@ -1211,23 +646,23 @@ test_transaction_pipelined(void **state)
 static const smtpprobe_result *
 slow_rcpt(struct fx *f, bool pipelining_offered)
 {
-	static const struct rule plain[] = {
+	static const struct ss_rule plain[] = {
 		{ "EHLO", "250-probe.test\r\n250 8BITMIME\r\n", 0 },
 		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
-		{ "RCPT", "250 2.1.5 Ok\r\n", R_DELAY(SLOW_RCPT_MS) },
+		{ "RCPT", "250 2.1.5 Ok\r\n", SS_DELAY(SLOW_RCPT_MS) },
 		{ "RSET", "250 2.0.0 Ok\r\n", 0 },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	static const struct rule piped[] = {
+	static const struct ss_rule piped[] = {
 		{ "EHLO", "250-probe.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 0 },
 		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
-		{ "RCPT", "250 2.1.5 Ok\r\n", R_DELAY(SLOW_RCPT_MS) },
+		{ "RCPT", "250 2.1.5 Ok\r\n", SS_DELAY(SLOW_RCPT_MS) },
 		{ "RSET", "250 2.0.0 Ok\r\n", 0 },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	static struct script sc = { .banner = STD_BANNER };
+	static struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	sc.rules = pipelining_offered ? piped : plain;
@@ -1248,7 +683,7 @@ slow_rcpt(struct fx *f, bool pipelining_offered)
  * inside the library's rcpt time (one clock, CLOCK_MONOTONIC).
  */
 static void
-check_slow_rcpt(const smtpprobe_result *r, const struct sconn *c)
+check_slow_rcpt(const smtpprobe_result *r, const struct ss_conn *c)
 {
 	int64_t mail = smtpprobe_stage_usec(r, SMTPPROBE_STAGE_MAIL);
 	int64_t rcpt = smtpprobe_stage_usec(r, SMTPPROBE_STAGE_RCPT);
@@ -1266,7 +701,7 @@ check_slow_rcpt(const smtpprobe_result *r, const struct sconn *c)
 
 /* One command at a time: each stage is its own round trip, one after the other. */
 static void
-check_one_at_a_time(const smtpprobe_result *r, const struct sconn *c)
+check_one_at_a_time(const smtpprobe_result *r, const struct ss_conn *c)
 {
 	check_lockstep(c);
 	check_slow_rcpt(r, c);
@@ -1288,7 +723,7 @@ test_timing_lockstep(void **state)
 	struct fx *f = *state;
 	const smtpprobe_result *r = slow_rcpt(f, false);
 
-	check_one_at_a_time(r, first_conn(f->srv));
+	check_one_at_a_time(r, ss_first_conn(f->srv));
 }
 
 /* PIPELINING offered, and declined: the same as without it (--no-pipelining). */
@@ -1301,7 +736,7 @@ test_timing_no_pipelining(void **state)
 	assert_int_equal(smtpprobe_opts_set_pipelining(f->opts, false), 0);
 	r = slow_rcpt(f, true);
 	assert_true(smtpprobe_result_has_ext(r, "PIPELINING"));
-	check_one_at_a_time(r, first_conn(f->srv));
+	check_one_at_a_time(r, ss_first_conn(f->srv));
 }
 
 /*
@@ -1314,7 +749,7 @@ test_timing_pipelined(void **state)
 {
 	struct fx *f = *state;
 	const smtpprobe_result *r = slow_rcpt(f, true);
-	const struct sconn *c = first_conn(f->srv);
+	const struct ss_conn *c = ss_first_conn(f->srv);
 	int64_t t0 = smtpprobe_stage_start_usec(r, M);
 
 	assert_int_equal(c->cmds[1].chunk, c->cmds[4].chunk);
@@ -1340,17 +775,17 @@ static void
 test_rcpt_550(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "RCPT TO:<a@", "550 5.1.1 <a@example.org>: Recipient address rejected: User unknown\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	struct rule all[NELEM(std_rules) + 1];
-	const struct script sc = { .banner = STD_BANNER, .rules = all };
+	struct ss_rule all[NELEM(ss_std_rules) + 1];
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = all };
 	const smtpprobe_result *r;
 	int d;
 
 	all[0] = rules[0];
-	memcpy(all + 1, std_rules, sizeof(std_rules));
+	memcpy(all + 1, ss_std_rules, sizeof(ss_std_rules));
 	add_transaction(f);
 	serve(f, &sc);
 	r = probe(f);
@@ -1373,12 +808,12 @@ static void
 test_rcpt_450(void **state)
 {
 	struct fx *f = *state;
-	struct rule all[NELEM(std_rules) + 1];
-	const struct script sc = { .banner = STD_BANNER, .rules = all };
+	struct ss_rule all[NELEM(ss_std_rules) + 1];
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = all };
 	const smtpprobe_result *r;
 
-	all[0] = (struct rule){ "RCPT", "450 4.2.0 <a@example.org>: Recipient address rejected: Greylisted\r\n", 0 };
-	memcpy(all + 1, std_rules, sizeof(std_rules));
+	all[0] = (struct ss_rule){ "RCPT", "450 4.2.0 <a@example.org>: Recipient address rejected: Greylisted\r\n", 0 };
+	memcpy(all + 1, ss_std_rules, sizeof(ss_std_rules));
 	assert_int_equal(smtpprobe_opts_add_rcpt(f->opts, "a@example.org"), 0);
 	serve(f, &sc);
 	r = probe(f);
@@ -1394,12 +829,12 @@ static void
 test_expect_rcpt_5_gets_550(void **state)
 {
 	struct fx *f = *state;
-	struct rule all[NELEM(std_rules) + 1];
-	const struct script sc = { .banner = STD_BANNER, .rules = all };
+	struct ss_rule all[NELEM(ss_std_rules) + 1];
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = all };
 	const smtpprobe_result *r;
 
-	all[0] = (struct rule){ "RCPT", "550 5.1.1 User unknown\r\n", 0 };
-	memcpy(all + 1, std_rules, sizeof(std_rules));
+	all[0] = (struct ss_rule){ "RCPT", "550 5.1.1 User unknown\r\n", 0 };
+	memcpy(all + 1, ss_std_rules, sizeof(ss_std_rules));
 	assert_int_equal(smtpprobe_opts_set_from(f->opts, "sender@example.org"), 0);
 	assert_int_equal(smtpprobe_opts_add_rcpt(f->opts, "nobody@example.org"), 0);
 	assert_int_equal(smtpprobe_opts_set_expect_class(f->opts, SMTPPROBE_STAGE_RCPT, 5), 0);
@@ -1417,7 +852,7 @@ static void
 test_expect_rcpt_5_gets_250(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	assert_int_equal(smtpprobe_opts_set_from(f->opts, "sender@example.org"), 0);
@@ -1450,7 +885,7 @@ add_message(struct fx *f)
 
 /* The message as the server got it: stuffed on the wire, restored after. */
 static void
-check_message(const struct sconn *c, size_t *rawlen, size_t *msglen)
+check_message(const struct ss_conn *c, size_t *rawlen, size_t *msglen)
 {
 	static const char wire_end[] =
 		"\r\n..leading dot\r\nsecond line\r\n...two dots\r\n..\r\nlast\r\n.\r\n";
@@ -1493,9 +928,9 @@ static void
 test_data_message(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 	size_t rawlen, msglen;
 	char what[64];
 
@@ -1504,7 +939,7 @@ test_data_message(void **state)
 	r = probe(f);
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
 	assert_string_equal(smtpprobe_result_queue_id(r), "ABC123");
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	check_message(c, &rawlen, &msglen);
 	/* The size said is the one SIZE= carries, not the bytes on the wire. */
 	snprintf(what, sizeof(what), "message (%zu bytes)", msglen);
@@ -1545,20 +980,20 @@ static void
 test_data_pipelined(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", "250-probe.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 0 },
-		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
-		{ "RCPT", "250 2.1.5 Ok\r\n", R_HOLD },
+		{ "MAIL", "250 2.1.0 Ok\r\n", SS_HOLD },
+		{ "RCPT", "250 2.1.5 Ok\r\n", SS_HOLD },
 		{ "DATA", "354 go ahead\r\n", 0 },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = {
-		.banner = STD_BANNER, .rules = rules,
+	const struct ss_script sc = {
+		.banner = SS_STD_BANNER, .rules = rules,
 		.data_reply = "250 2.0.0 Ok: queued as PIPE42\r\n",
 	};
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 	size_t rawlen, msglen;
 
 	add_message(f);
@@ -1566,7 +1001,7 @@ test_data_pipelined(void **state)
 	r = probe(f);
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
 	assert_string_equal(smtpprobe_result_queue_id(r), "PIPE42");
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	check_message(c, &rawlen, &msglen);
 	/* No SIZE advertised: no SIZE= sent. */
 	CHECK_CMDS(c, "EHLO client.probe.test", "MAIL FROM:<sender@example.org>",
@@ -1591,7 +1026,7 @@ test_data_pipelined(void **state)
 
 /* "BDAT <n> LAST" with n the size MAIL declared, and the message as it is. */
 static size_t
-check_bdat(const smtpprobe_result *r, const struct sconn *c, unsigned mail, unsigned bdat)
+check_bdat(const smtpprobe_result *r, const struct ss_conn *c, unsigned mail, unsigned bdat)
 {
 	static const char msg_end[] =
 		"\r\n.leading dot\r\nsecond line\r\n..two dots\r\n.\r\nlast\r\n";
@@ -1624,26 +1059,26 @@ static void
 test_bdat_pipelined(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", EHLO_CHUNKING, 0 },
-		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
-		{ "RCPT", "250 2.1.5 Ok\r\n", R_HOLD },
+		{ "MAIL", "250 2.1.0 Ok\r\n", SS_HOLD },
+		{ "RCPT", "250 2.1.5 Ok\r\n", SS_HOLD },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = {
-		.banner = STD_BANNER, .rules = rules,
+	const struct ss_script sc = {
+		.banner = SS_STD_BANNER, .rules = rules,
 		.data_reply = "250 2.0.0 Ok: 250 bytes queued as BDAT42\r\n",
 	};
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 
 	add_message(f);
 	serve(f, &sc);
 	r = probe(f);
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
 	assert_string_equal(smtpprobe_result_queue_id(r), "BDAT42");
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	assert_int_equal(c->ncmds, 5);
 	assert_string_equal(c->cmds[2].line, "RCPT TO:<rcpt@example.org>");
 	assert_string_equal(c->cmds[4].line, "QUIT");
@@ -1676,7 +1111,7 @@ test_bdat_pipelined(void **state)
 static void
 bdat_rcpt_refused(struct fx *f, const char *bdat_reply, int code)
 {
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", EHLO_CHUNKING, 0 },
 		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
 		{ "RCPT", "550 5.1.1 <rcpt@example.org>: Recipient address rejected: User unknown\r\n", 0 },
@@ -1684,9 +1119,9 @@ bdat_rcpt_refused(struct fx *f, const char *bdat_reply, int code)
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 
 	add_message(f);
 	serve(f, &sc);
@@ -1695,7 +1130,7 @@ bdat_rcpt_refused(struct fx *f, const char *bdat_reply, int code)
 	assert_int_equal(smtpprobe_result_decider(r), 3);
 	assert_int_equal(smtpprobe_exchange_code(r, 3), 550);
 	assert_string_equal(smtpprobe_exchange_enhanced(r, 3), "5.1.1");
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	check_bdat(r, c, 1, 3);
 	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
 		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 550 },
@@ -1727,16 +1162,16 @@ static void
 test_bdat_no_pipelining(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", EHLO_CHUNKING, 0 },
 		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
 		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 
 	add_message(f);
 	assert_int_equal(smtpprobe_opts_set_pipelining(f->opts, false), 0);
@@ -1744,7 +1179,7 @@ test_bdat_no_pipelining(void **state)
 	r = probe(f);
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
 	assert_string_equal(smtpprobe_result_queue_id(r), "ABC123");
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	assert_int_equal(c->ncmds, 5);
 	check_bdat(r, c, 1, 3);
 	check_lockstep(c);
@@ -1769,22 +1204,22 @@ static void
 test_bdat_two_rcpts(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", EHLO_CHUNKING, 0 },
-		{ "MAIL", "250 2.1.0 Ok\r\n", R_HOLD },
+		{ "MAIL", "250 2.1.0 Ok\r\n", SS_HOLD },
 		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 
 	two_recipients(f);
 	serve(f, &sc);
 	r = probe(f);
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	assert_int_equal(c->ncmds, 6);
 	check_bdat(r, c, 1, 4);
 	assert_int_equal(c->cmds[3].chunk, c->cmds[1].chunk);
@@ -1801,7 +1236,7 @@ static void
 test_bdat_two_rcpts_one_refused(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "EHLO", EHLO_CHUNKING, 0 },
 		{ "RCPT TO:<b@", "550 5.1.1 User unknown\r\n", 0 },
 		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
@@ -1809,9 +1244,9 @@ test_bdat_two_rcpts_one_refused(void **state)
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = { .banner = STD_BANNER, .rules = rules };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .rules = rules };
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 
 	two_recipients(f);
 	serve(f, &sc);
@@ -1820,7 +1255,7 @@ test_bdat_two_rcpts_one_refused(void **state)
 	assert_int_equal(smtpprobe_result_decider(r), 4);
 	assert_false(smtpprobe_result_chunking(r));
 	assert_false(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_DATA));
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	CHECK_CMDS(c, "EHLO client.probe.test", c->cmds[1].line, "RCPT TO:<rcpt@example.org>",
 		"RCPT TO:<b@example.org>", "QUIT");
 	assert_int_equal(evbuffer_get_length(c->raw), 0);
@@ -1835,27 +1270,27 @@ static void
 test_bdat_lmtp(void **state)
 {
 	struct fx *f = *state;
-	const struct rule rules[] = {
+	const struct ss_rule rules[] = {
 		{ "LHLO", "250-lmtp.test\r\n250-PIPELINING\r\n250-SIZE\r\n250 CHUNKING\r\n", 0 },
 		{ "MAIL", "250 2.1.0 Ok\r\n", 0 },
 		{ "RCPT", "250 2.1.5 Ok\r\n", 0 },
 		{ "QUIT", "221 2.0.0 Bye\r\n", 0 },
 		{ NULL, NULL, 0 },
 	};
-	const struct script sc = {
+	const struct ss_script sc = {
 		.banner = "220 lmtp.test LMTP\r\n", .rules = rules,
 		.data_reply = "250 2.0.0 <rcpt@example.org> Saved\r\n"
 			"452 4.2.2 <b@example.org> Mailbox full\r\n",
 	};
 	const smtpprobe_result *r;
-	const struct sconn *c;
+	const struct ss_conn *c;
 
 	two_recipients(f);
 	assert_int_equal(smtpprobe_opts_set_lmtp(f->opts, true), 0);
 	serve(f, &sc);
 	r = probe(f);
 	expect_status(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_DATA);
-	c = first_conn(f->srv);
+	c = ss_first_conn(f->srv);
 	check_bdat(r, c, 1, 4);
 	CHECK_EX(r, { B, "", 220 }, { E, "LHLO client.probe.test", 250 },
 		{ M, c->cmds[1].line, 250 }, { RC, "RCPT TO:<rcpt@example.org>", 250 },
@@ -1875,7 +1310,7 @@ static void
 test_banner_421(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = "421 4.3.2 Service not available\r\n" };
+	const struct ss_script sc = { .banner = "421 4.3.2 Service not available\r\n" };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
@@ -1889,15 +1324,15 @@ test_banner_421(void **state)
 	assert_string_equal(smtpprobe_exchange_text(r, 0), "Service not available");
 	assert_false(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_EHLO));
 	/* Never greeted a server that refused us. */
-	for (unsigned i = 0; i < first_conn(f->srv)->ncmds; i++)
-		assert_false(has_prefix(first_conn(f->srv)->cmds[i].line, "EHLO"));
+	for (unsigned i = 0; i < ss_first_conn(f->srv)->ncmds; i++)
+		assert_false(ss_has_prefix(ss_first_conn(f->srv)->cmds[i].line, "EHLO"));
 }
 
 static void
 test_closed_after_banner(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER, .close_after_banner = true };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .close_after_banner = true };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
@@ -1911,7 +1346,7 @@ static void
 test_closed_on_mail(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER, .close_after = 2 };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .close_after = 2 };
 	const smtpprobe_result *r;
 
 	add_transaction(f);
@@ -1928,14 +1363,14 @@ static void
 test_garbage_banner(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = "HTTP/1.1 400 Bad Request\r\n\r\n" };
+	const struct ss_script sc = { .banner = "HTTP/1.1 400 Bad Request\r\n\r\n" };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
 	r = probe(f);
 	expect_status(r, SMTPPROBE_E_PROTOCOL, SMTPPROBE_STAGE_BANNER);
 	assert_non_null(strstr(smtpprobe_result_reason(r), "not an SMTP reply"));
-	assert_int_equal(first_conn(f->srv)->ncmds, 0);
+	assert_int_equal(ss_first_conn(f->srv)->ncmds, 0);
 }
 
 static void
@@ -1953,7 +1388,7 @@ static void
 test_banner_timeout(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = NULL };
+	const struct ss_script sc = { .banner = NULL };
 	const smtpprobe_result *r;
 
 	assert_int_equal(smtpprobe_opts_set_timeout_ms(f->opts, 300), 0);
@@ -1966,14 +1401,14 @@ test_banner_timeout(void **state)
 	assert_true(smtpprobe_stage_usec(r, SMTPPROBE_STAGE_BANNER) > 200000);
 	assert_int_equal(smtpprobe_exchange_count(r), 0);
 	/* Nothing was said to a server that had not greeted us. */
-	assert_int_equal(first_conn(f->srv)->nreads, 0);
+	assert_int_equal(ss_first_conn(f->srv)->nreads, 0);
 }
 
 static void
 test_reply_timeout(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER, .silent = true };
+	const struct ss_script sc = { .banner = SS_STD_BANNER, .silent = true };
 	const smtpprobe_result *r;
 
 	assert_int_equal(smtpprobe_opts_set_timeout_ms(f->opts, 300), 0);
@@ -1982,7 +1417,7 @@ test_reply_timeout(void **state)
 	expect_status(r, SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_EHLO);
 	assert_string_equal(smtpprobe_result_reason(r), "ehlo timeout after 0.300s");
 	check_elapsed(f, 300000, 1000000);
-	CHECK_CMDS(first_conn(f->srv), "EHLO client.probe.test");
+	CHECK_CMDS(ss_first_conn(f->srv), "EHLO client.probe.test");
 }
 
 /* A byte every 50 ms would never trip an inactivity timer: the deadline ends it. */
@@ -1990,7 +1425,7 @@ static void
 test_drip_forever_hits_deadline(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .drip_forever_ms = 50 };
+	const struct ss_script sc = { .drip_forever_ms = 50 };
 	const smtpprobe_result *r;
 
 	assert_int_equal(smtpprobe_opts_set_timeout_ms(f->opts, 300), 0);
@@ -1999,15 +1434,15 @@ test_drip_forever_hits_deadline(void **state)
 	expect_status(r, SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_BANNER);
 	assert_string_equal(smtpprobe_result_reason(r), "banner timeout after 0.300s");
 	check_elapsed(f, 300000, 1000000);
-	assert_true(first_conn(f->srv)->written >= 3);
-	assert_int_equal(first_conn(f->srv)->nreads, 0);
+	assert_true(ss_first_conn(f->srv)->written >= 3);
+	assert_int_equal(ss_first_conn(f->srv)->nreads, 0);
 }
 
 static void
 test_connect_refused(void **state)
 {
 	struct fx *f = *state;
-	unsigned port = closed_port(f->base);
+	unsigned port = ss_closed_port(f->base);
 	const smtpprobe_result *r;
 	char want[128];
 
@@ -2031,7 +1466,7 @@ static void
 test_once_on_completion(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
@@ -2053,7 +1488,7 @@ static void
 test_cancel_while_connecting(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
@@ -2110,7 +1545,7 @@ static void
 test_cancel_while_waiting_for_banner(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = NULL };
+	const struct ss_script sc = { .banner = NULL };
 	const smtpprobe_result *r;
 
 	serve(f, &sc);
@@ -2127,14 +1562,14 @@ test_cancel_while_waiting_for_banner(void **state)
 	settle(f);
 	assert_int_equal(f->ndone, 1);
 	/* The connection was closed: the server saw EOF. */
-	assert_true(first_conn(f->srv)->closed);
+	assert_true(ss_first_conn(f->srv)->closed);
 }
 
 static void
 test_free_running_probe(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = NULL };
+	const struct ss_script sc = { .banner = NULL };
 
 	serve(f, &sc);
 	start(f);
@@ -2147,7 +1582,7 @@ test_free_running_probe(void **state)
 	assert_int_equal(f->snap_stage, SMTPPROBE_STAGE_BANNER);
 	settle(f);
 	assert_int_equal(f->ndone, 1);
-	assert_true(first_conn(f->srv)->closed);
+	assert_true(ss_first_conn(f->srv)->closed);
 }
 
 /* The callback frees the probe too, as the header allows: no double free. */
@@ -2155,7 +1590,7 @@ static void
 test_free_running_probe_callback_frees(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = NULL };
+	const struct ss_script sc = { .banner = NULL };
 	smtpprobe_probe *p;
 
 	serve(f, &sc);
@@ -2174,7 +1609,7 @@ static void
 test_done_frees_probe(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 
 	serve(f, &sc);
 	f->free_in_done = true;
@@ -2192,7 +1627,7 @@ static void
 test_done_frees_probe_on_timeout(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = NULL };
+	const struct ss_script sc = { .banner = NULL };
 
 	assert_int_equal(smtpprobe_opts_set_timeout_ms(f->opts, 100), 0);
 	serve(f, &sc);
@@ -2211,7 +1646,7 @@ static void
 test_done_frees_probe_on_cancel(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 
 	serve(f, &sc);
 	f->free_in_done = true;
@@ -2329,7 +1764,7 @@ static void
 test_dns_name(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	dns_server(f);
@@ -2462,7 +1897,7 @@ static void
 test_no_growth_dialogs(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	size_t before = 0, after = 0;
 
 	serve(f, &sc);
@@ -2475,7 +1910,7 @@ test_no_growth_dialogs(void **state)
 			f->probe = NULL;
 		}
 		/* The server's records of past connections are not the library's. */
-		server_free(f->srv);
+		ss_free(f->srv);
 		serve(f, &sc);
 		after = heap_in_use();
 	}
@@ -2500,7 +1935,7 @@ static void
 test_many_probes(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_callbacks cb = { on_many_done, NULL };
 	struct rlimit rl;
 
@@ -2574,7 +2009,7 @@ static void
 test_options_refused_values_not_sent(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	REFUSED(smtpprobe_opts_add_command(f->opts, "NOOP\r\nVRFY root"));
@@ -2583,7 +2018,7 @@ test_options_refused_values_not_sent(void **state)
 	serve(f, &sc);
 	r = probe(f);
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
-	CHECK_CMDS(first_conn(f->srv), "EHLO client.probe.test", "QUIT");
+	CHECK_CMDS(ss_first_conn(f->srv), "EHLO client.probe.test", "QUIT");
 }
 
 static void
@@ -2671,7 +2106,7 @@ static void
 test_quit_after_banner(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	add_transaction(f);
@@ -2681,14 +2116,14 @@ test_quit_after_banner(void **state)
 	expect_status(r, SMTPPROBE_OK, SMTPPROBE_STAGE_QUIT);
 	CHECK_EX(r, { B, "", 220 }, { Q, "QUIT", 221 });
 	assert_false(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_EHLO));
-	CHECK_CMDS(first_conn(f->srv), "QUIT");
+	CHECK_CMDS(ss_first_conn(f->srv), "QUIT");
 }
 
 static void
 test_quit_after_mail(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	add_transaction(f);
@@ -2699,7 +2134,7 @@ test_quit_after_mail(void **state)
 	CHECK_EX(r, { B, "", 220 }, { E, "EHLO client.probe.test", 250 },
 		{ M, "MAIL FROM:<sender@example.org>", 250 }, { Q, "QUIT", 221 });
 	assert_false(smtpprobe_stage_ran(r, SMTPPROBE_STAGE_RCPT));
-	CHECK_CMDS(first_conn(f->srv), "EHLO client.probe.test", "MAIL FROM:<sender@example.org>", "QUIT");
+	CHECK_CMDS(ss_first_conn(f->srv), "EHLO client.probe.test", "MAIL FROM:<sender@example.org>", "QUIT");
 }
 
 /* ============================================= 10, 11. hosts file */
@@ -2721,7 +2156,7 @@ static void
 test_hosts_file_name(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 
 	dns_sink(f);
@@ -2759,7 +2194,7 @@ static void
 test_fallback_across_addresses(void **state)
 {
 	struct fx *f = *state;
-	const struct script sc = { .banner = STD_BANNER };
+	const struct ss_script sc = { .banner = SS_STD_BANNER };
 	const smtpprobe_result *r;
 	const char *notes;
 
