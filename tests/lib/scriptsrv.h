@@ -17,8 +17,8 @@
  *   SS_STARTTLS  after the reply, a TLS handshake, then the dialog in TLS
  *   SS_PLAIN     the rule applies only before TLS
  * A reply starting with 354 starts the message (DATA); "BDAT <n> [LAST]"
- * reads n octets, then answers with its rule (a refusal), or 250, or for
- * LAST data_reply (RFC 3030). Commands sent before a scripted banner are
+ * reads n octets, then answers with its rule (a refusal; not the catch-all
+ * ""), or 250, or for LAST data_reply (RFC 3030). Commands sent before a scripted banner are
  * answered after it.
  *
  * Records (unless the script is lean): every read() chunk; per command its
@@ -579,6 +579,8 @@ ss_line(struct ss_conn *c, char *raw, size_t rawlen)
 		return true;
 	rule = ss_match(c, line);
 	if (ss_has_prefix(line, "BDAT ")) {
+		if (rule != NULL && rule->prefix[0] == '\0')
+			rule = NULL; /* a catch-all does not refuse a chunk */
 		ss_bdat_begin(c, line, cmd, rule);
 		return true;
 	}
