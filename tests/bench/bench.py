@@ -478,7 +478,7 @@ How the other figures are taken
   library initialisation, the dialog, exit), from callgrind's totals;
   "ratio" is to check_smtp for the same dialog.
 * 4: tests/bench/manysmtp serves N addresses 127.1.x.y from one process
-  (the soak's scripted C server, tests/soak/miniserver.h, on libevent);
+  (the soak's scripted C server, tests/lib/scriptsrv.h, on libevent);
   each connection gets its 220 after {delay:g} ms, then EHLO/HELO/QUIT are
   answered at once. check_smtp_probe checks all N in one
   process (repeatable -H, concurrently); check_smtp is run N times by

@@ -6,7 +6,7 @@
  *   manysmtp --count N --banner-delay MS --ready-file FILE
  *
  * Listens on N loopback addresses 127.1.X.Y (Y = 1..250), all on one port:
- * the soak's scripted server (tests/soak/miniserver.h, MS_OK) on each, its
+ * the soak's scripted server (tests/lib/scriptsrv.h, SS_OK) on each, its
  * banner MS milliseconds after the accept (a slow server, so that the checks
  * overlap), commands sent before it answered after it. Once listening it
  * writes the port and then the N addresses, one a line, to FILE
@@ -24,8 +24,7 @@
 #include <stdlib.h>
 
 /* N checks by one process, then N check_smtp at once from xargs. */
-#define MS_MAX_CONNS 4096
-#include "../soak/miniserver.h"
+#include "../lib/scriptsrv.h"
 
 #define MAX_COUNT 64000
 
@@ -37,7 +36,8 @@ address(unsigned i)
 
 /* The port the kernel gives the first address, taken on all the others. */
 static int
-listen_all(struct ms_server *srv, unsigned count, struct event_base *base, unsigned delay_ms)
+listen_all(struct ss_server **srv, unsigned count, struct event_base *base,
+    const struct ss_script *sc)
 {
 	for (int attempt = 0; attempt < 50; attempt++) {
 		struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -45,16 +45,15 @@ listen_all(struct ms_server *srv, unsigned count, struct event_base *base, unsig
 
 		for (i = 0; i < count; i++) {
 			sin.sin_addr = address(i);
-			sin.sin_port = htons((uint16_t)(i == 0 ? 0 : srv[0].port));
-			if (ms_init_at(&srv[i], base, MS_OK, &sin) == -1)
+			sin.sin_port = htons((uint16_t)(i == 0 ? 0 : srv[0]->port));
+			if ((srv[i] = ss_new_at(base, sc, &sin)) == NULL)
 				break;
-			srv[i].banner_delay_ms = delay_ms;
 		}
 		if (i == count)
 			return 0;
 		/* Taken on some address (a wildcard listener): another port. */
 		while (i-- > 0)
-			ms_fini(&srv[i]);
+			ss_free(srv[i]);
 	}
 	return -1;
 }
@@ -123,19 +122,22 @@ int
 main(int argc, char **argv)
 {
 	struct event_base *base = event_base_new();
-	struct ms_server *srv;
+	struct ss_server **srv;
+	struct ss_script sc;
 	const char *ready = NULL;
 	unsigned count = 0, delay_ms = 200;
 	struct event *term, *intr;
 
 	parse_args(argc, argv, &count, &delay_ms, &ready);
 	signal(SIGPIPE, SIG_IGN);
+	sc = *ss_mode_script(SS_OK);
+	sc.banner_delay_ms = delay_ms;
 	if (base == NULL || (srv = calloc(count, sizeof(*srv))) == NULL ||
-	    listen_all(srv, count, base, delay_ms) == -1) {
+	    listen_all(srv, count, base, &sc) == -1) {
 		perror("manysmtp: cannot listen on every address");
 		return 1;
 	}
-	if (write_ready(ready, count, srv[0].port) == -1) {
+	if (write_ready(ready, count, srv[0]->port) == -1) {
 		perror("manysmtp: cannot write the ready file");
 		return 1;
 	}

@@ -6,7 +6,7 @@
  *   soak [SESSIONS [CONCURRENCY]]      (default 100000 sessions, 64 at once)
  *
  * Every session builds its options, starts a probe on the shared event_base
- * against a server in this process (tests/soak/miniserver.h), waits for the
+ * against a server in this process (tests/lib/scriptsrv.h), waits for the
  * done callback and frees everything. The mix, by session number modulo 100:
  *   0-43  full transaction (MAIL, 2 RCPT, DATA with a message): OK
  *   44-46 the same after STARTTLS: OK
@@ -55,8 +55,10 @@
 #include <string.h>
 #include <time.h>
 
-#define MS_TLS 1
-#include "miniserver.h"
+#define SS_TLS 1
+#include "../lib/scriptsrv.h"
+
+#define MAX_CONC 512
 
 #define WARM 1000
 #define MAX_GROWTH_PCT 1.0
@@ -79,7 +81,7 @@ static const char *const kind_names[K_KINDS] = {
 
 struct soak {
 	struct event_base *base;
-	struct ms_server srv[MS_MODES];
+	struct ss_server *srv[SS_MODES];
 	unsigned long started, completed, wrong;
 	unsigned long count[K_KINDS];
 	unsigned long tls_up;   /* sessions that ended OK with a TLS version */
@@ -236,7 +238,7 @@ start_one(struct soak *s)
 {
 	struct session *ss = calloc(1, sizeof(*ss));
 	smtpprobe_callbacks cb = { on_done, NULL };
-	enum ms_mode mode;
+	enum ss_mode mode;
 	smtpprobe_opts *o;
 	int rc = 0;
 
@@ -250,15 +252,15 @@ start_one(struct soak *s)
 	ss->opts = o;
 	ss->t0 = now_s();
 	switch (ss->kind) {
-	case K_450: mode = MS_RCPT450; break;
-	case K_550: mode = MS_RCPT550; break;
-	case K_554: mode = MS_BANNER554; break;
-	case K_SILENT: mode = MS_SILENT; break;
-	case K_STARTTLS: mode = MS_STARTTLS; break;
-	case K_SMTPS: case K_BADNAME: mode = MS_SMTPS; break;
-	default: mode = MS_OK; break;
+	case K_450: mode = SS_RCPT450; break;
+	case K_550: mode = SS_RCPT550; break;
+	case K_554: mode = SS_BANNER554; break;
+	case K_SILENT: mode = SS_SILENT; break;
+	case K_STARTTLS: mode = SS_STARTTLS_OK; break;
+	case K_SMTPS: case K_BADNAME: mode = SS_SMTPS; break;
+	default: mode = SS_OK; break;
 	}
-	rc |= smtpprobe_opts_set_host(o, "127.0.0.1", s->srv[mode].port);
+	rc |= smtpprobe_opts_set_host(o, "127.0.0.1", s->srv[mode]->port);
 	rc |= smtpprobe_opts_set_helo_name(o, "soak.client.test");
 	rc |= smtpprobe_opts_set_timeout_ms(o, ss->kind == K_SILENT ? 100 : 10000);
 	if (tls_kind(ss->kind)) {
@@ -305,9 +307,9 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* The mini server's OpenSSL writes with write(): a client gone is EPIPE, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
-	if (total < 2 * WARM || conc == 0 || conc > MS_MAX_CONNS / 2) {
+	if (total < 2 * WARM || conc == 0 || conc > MAX_CONC) {
 		fprintf(stderr, "usage: soak [SESSIONS >= %d [CONCURRENCY 1..%d]]\n",
-		    2 * WARM, MS_MAX_CONNS / 2);
+		    2 * WARM, MAX_CONC);
 		return 2;
 	}
 	memset(&s, 0, sizeof(s));
@@ -318,12 +320,12 @@ main(int argc, char **argv)
 		tmp = "/tmp";
 	snprintf(ca_file, sizeof(ca_file), "%s/soak-ca.%ld.pem", tmp, (long)getpid());
 	atexit(remove_ca_file);
-	if (ms_tls_init(ca_file) == -1) {
+	if (ss_tls_init(ca_file) == -1) {
 		fprintf(stderr, "soak: cannot make the mini server's certificate\n");
 		return 99;
 	}
-	for (int m = 0; m < MS_MODES; m++)
-		if (ms_init(&s.srv[m], s.base, (enum ms_mode)m) == -1) {
+	for (int m = 0; m < SS_MODES; m++)
+		if ((s.srv[m] = ss_new(s.base, ss_mode_script((enum ss_mode)m))) == NULL) {
 			perror("soak: listener");
 			return 99;
 		}
@@ -391,7 +393,7 @@ main(int argc, char **argv)
 		printf("soak: TLS: %lu sessions (%.1f %% of all), %lu ended OK over TLS, "
 		    "%lu handshakes completed by the server; mean session %.2f ms with TLS, "
 		    "%.2f ms without (timeouts not counted, %u in flight)\n",
-		    tls, 100.0 * (double)tls / (double)total, s.tls_up, ms_tls_handshakes,
+		    tls, 100.0 * (double)tls / (double)total, s.tls_up, ss_tls_handshakes,
 		    s.timed[1] != 0 ? 1000.0 * s.sec[1] / (double)s.timed[1] : 0.0,
 		    s.timed[0] != 0 ? 1000.0 * s.sec[0] / (double)s.timed[0] : 0.0, conc);
 		if (s.tls_up != s.count[K_STARTTLS] + s.count[K_SMTPS]) {
@@ -413,9 +415,9 @@ main(int argc, char **argv)
 		    MAX_GROWTH_PCT, HEAP_SLACK);
 		rc = 1;
 	}
-	for (int m = 0; m < MS_MODES; m++)
-		ms_fini(&s.srv[m]);
-	ms_tls_fini();
+	for (int m = 0; m < SS_MODES; m++)
+		ss_free(s.srv[m]);
+	ss_tls_fini();
 	event_base_free(s.base);
 	if (rc == 0)
 		printf("soak: PASSED\n");

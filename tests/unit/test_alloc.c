@@ -40,8 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../soak/miniserver.h"
-
 /* ================================================================ wrappers */
 
 void *__real_malloc(size_t n);
@@ -50,6 +48,12 @@ void *__real_realloc(void *p, size_t n);
 char *__real_strdup(const char *s);
 char *__real_strndup(const char *s, size_t n);
 void __real_free(void *p);
+
+/* The server's own allocations are not the library's: past the counters. */
+#define SS_MALLOC __real_malloc
+#define SS_CALLOC __real_calloc
+#define SS_FREE __real_free
+#include "../lib/scriptsrv.h"
 
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t m);
@@ -203,7 +207,7 @@ ok(bool cond, const char *fmt, ...)
 
 struct scenario {
 	const char *name;
-	enum ms_mode mode;
+	enum ss_mode mode;
 	bool transaction;  /* MAIL/RCPT */
 	bool data;         /* and a message */
 	unsigned timeout_ms;
@@ -211,12 +215,12 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{ "default dialog", MS_OK, false, false, 5000, SMTPPROBE_OK },
-	{ "MAIL, RCPT, DATA pipelined", MS_OK, true, true, 5000, SMTPPROBE_OK },
-	{ "MAIL, RCPT, BDAT LAST (CHUNKING)", MS_CHUNKING, true, true, 5000, SMTPPROBE_OK },
-	{ "RCPT 550", MS_RCPT550, true, false, 5000, SMTPPROBE_E_REPLY },
-	{ "554 banner", MS_BANNER554, false, false, 5000, SMTPPROBE_E_REPLY },
-	{ "silent server, deadline", MS_SILENT, false, false, 50, SMTPPROBE_E_TIMEOUT },
+	{ "default dialog", SS_OK, false, false, 5000, SMTPPROBE_OK },
+	{ "MAIL, RCPT, DATA pipelined", SS_OK, true, true, 5000, SMTPPROBE_OK },
+	{ "MAIL, RCPT, BDAT LAST (CHUNKING)", SS_CHUNKING, true, true, 5000, SMTPPROBE_OK },
+	{ "RCPT 550", SS_RCPT550, true, false, 5000, SMTPPROBE_E_REPLY },
+	{ "554 banner", SS_BANNER554, false, false, 5000, SMTPPROBE_E_REPLY },
+	{ "silent server, deadline", SS_SILENT, false, false, 50, SMTPPROBE_E_TIMEOUT },
 };
 
 struct outcome {
@@ -365,28 +369,28 @@ judge(const struct outcome *out, const struct outcome *ref)
 static void
 walk(struct event_base *base, const struct scenario *sc)
 {
-	struct ms_server srv;
+	struct ss_server *srv;
 	struct outcome out, ref;
 	unsigned long total, n, bad = 0, by[4] = { 0, 0, 0, 0 };
 
-	if (ms_init(&srv, base, sc->mode) == -1) {
+	if ((srv = ss_new(base, ss_mode_script(sc->mode))) == NULL) {
 		ok(false, "%s: server", sc->name);
 		return;
 	}
 	/* The reference run: nothing fails; it counts the allocations. */
-	session(base, sc, srv.port, 0, &ref);
+	session(base, sc, srv->port, 0, &ref);
 	total = alloc_count;
 	ok(ref.how == O_DONE && ref.done_calls == 1 && ref.status == sc->want && nlive == 0,
 	    "%s: reference session %s, %s, %lu allocations, %zu left live",
 	    sc->name, how_name(ref.how), smtpprobe_status_name(ref.status), total, nlive);
 	if (total == 0) {
-		ms_fini(&srv);
+		ss_free(srv);
 		return;
 	}
 	for (n = 1; n <= total; n++) {
 		int good;
 
-		session(base, sc, srv.port, n, &out);
+		session(base, sc, srv->port, n, &out);
 		by[out.how]++;
 		good = judge(&out, &ref);
 		if (!failed_one || nlive != 0)
@@ -406,7 +410,7 @@ walk(struct event_base *base, const struct scenario *sc)
 	ok(bad == 0, "%s: each of %lu allocations failed in turn: %lu ENOMEM from a setter, "
 	    "%lu from probe_start, %lu done callbacks; no leak, no crash",
 	    sc->name, total, by[O_SETTER], by[O_START], by[O_DONE]);
-	ms_fini(&srv);
+	ss_free(srv);
 }
 
 int
