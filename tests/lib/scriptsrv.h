@@ -851,6 +851,34 @@ ss_event_free(struct event **ev)
 	*ev = NULL;
 }
 
+/*
+ * A lean server's pool filled to @p n connections up front: a soak that
+ * measures its heap must not see the pool grow when, late in a run, more
+ * connections than ever before happen to be open on one server at once.
+ */
+static inline void
+ss_pool_reserve(struct ss_server *srv, unsigned n)
+{
+	struct ss_conn *got = NULL;
+
+	if (!srv->sc->lean)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		struct ss_conn *c = ss_conn_get(srv);
+
+		c->closed = true;
+		c->free_next = got;
+		got = c;
+	}
+	while (got != NULL) {
+		struct ss_conn *c = got;
+
+		got = c->free_next;
+		c->free_next = srv->pool;
+		srv->pool = c;
+	}
+}
+
 /* Closes the socket; what was recorded stays for the test to read (a lean one goes to the pool). */
 static inline void
 ss_conn_close(struct ss_conn *c)
