@@ -357,8 +357,14 @@ PY
 
 # free_port: a free TCP port on 127.0.0.1, searched from a base derived
 # from $$ so concurrent test scripts do not start on the same port. Ports
-# handed out by this process are not handed out again.
+# handed out by this process are not handed out again. They lie below the
+# kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768 up on
+# Debian): a client socket of a test running beside (hostile.test opens
+# 10,000) must not take the port a server is about to bind.
 T_NEXT_PORT_FILE=
+T_PORT_LO=20000
+T_PORT_HI=$(awk '{ print $1 - 1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+[ "${T_PORT_HI:-0}" -gt $((T_PORT_LO + 1000)) ] 2>/dev/null || T_PORT_HI=32767
 free_port() {
 	# Called in $(...) subshells too: keep the counter in a file.
 	[ -n "$T_TMPDIR" ] || bail_out "free_port before t_init"
@@ -366,11 +372,11 @@ free_port() {
 	if [ -s "$T_NEXT_PORT_FILE" ]; then
 		_p=$(cat "$T_NEXT_PORT_FILE")
 	else
-		_p=$(( 20000 + ($$ * 37) % 30000 ))
+		_p=$(( T_PORT_LO + ($$ * 37) % (T_PORT_HI - T_PORT_LO) ))
 	fi
 	_tries=0
 	while [ $_tries -lt 500 ]; do
-		[ "$_p" -lt 60000 ] || _p=20000
+		[ "$_p" -le "$T_PORT_HI" ] || _p=$T_PORT_LO
 		if port_free "$_p"; then
 			echo $((_p + 1)) >"$T_NEXT_PORT_FILE"
 			echo "$_p"
