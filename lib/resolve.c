@@ -877,6 +877,7 @@ sp_resolve_tlsa(struct sp_resolver *rs, const char *host, unsigned port, sp_tlsa
 	/* Allocated now, so no answer can fail for want of memory to hold it. */
 	if ((q->tlsa = calloc(1, sizeof(*q->tlsa))) == NULL) {
 		free(q);
+		errno = ENOMEM;
 		return NULL;
 	}
 	q->cb.tlsa = cb;

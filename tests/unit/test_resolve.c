@@ -12,6 +12,9 @@
  * reply that is not ours, a TCP resolver that never answers (the
  * deadline, cancel and free while the TCP exchange is out), and the
  * resolver found through udns's environment when none is given.
+ *
+ * The allocator is wrapped (-Wl,--wrap, as in test_alloc) so that the TLSA
+ * path with its TCP re-ask can fail each of our allocations in turn.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -226,6 +229,99 @@ one_completion_each(void **state)
 	assert_int_equal(event_base_loop(base, EVLOOP_NONBLOCK), 1);
 	event_base_free(base);
 	close(fd);
+}
+
+/* ------------------------------------------------------------ allocations */
+
+/*
+ * Allocations made by this program's code (the test and the resolver's
+ * sources; not libevent's or udns's, inside their libraries), counted
+ * while `counting`, the Nth failed, each block kept in a live set until
+ * freed. free() also sees udns's blocks (the resolver frees them): those
+ * are simply not in the set.
+ */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_realloc(void *p, size_t n);
+void __wrap_free(void *p);
+
+#define LIVE_MAX 256
+
+struct alloc_watch {
+	bool counting;
+	unsigned long n, fail_at;
+	void *live[LIVE_MAX];
+	size_t nlive;
+};
+
+/* The wrappers have no argument to carry it: the one mutable static here. */
+static struct alloc_watch aw;
+
+/* A failure says ENOMEM, as the real allocator does. */
+static bool
+alloc_fails(void)
+{
+	if (!aw.counting || ++aw.n != aw.fail_at)
+		return false;
+	errno = ENOMEM;
+	return true;
+}
+
+static void *
+alloc_keep(void *p)
+{
+	if (p != NULL && aw.counting) {
+		assert_true(aw.nlive < LIVE_MAX);
+		aw.live[aw.nlive++] = p;
+	}
+	return p;
+}
+
+static void
+alloc_forget(void *p)
+{
+	for (size_t i = 0; p != NULL && i < aw.nlive; i++)
+		if (aw.live[i] == p) {
+			aw.live[i] = aw.live[--aw.nlive];
+			return;
+		}
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+	return alloc_fails() ? NULL : alloc_keep(__real_malloc(n));
+}
+
+void *
+__wrap_calloc(size_t n, size_t m)
+{
+	return alloc_fails() ? NULL : alloc_keep(__real_calloc(n, m));
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	void *q;
+
+	if (alloc_fails())
+		return NULL;
+	if ((q = __real_realloc(p, n)) != NULL) {
+		alloc_forget(p);
+		alloc_keep(q);
+	}
+	return q;
+}
+
+void
+__wrap_free(void *p)
+{
+	alloc_forget(p);
+	__real_free(p);
 }
 
 /* ------------------------------------------------------------ a scripted resolver */
@@ -689,6 +785,63 @@ tcp_silent(void **state)
 	event_base_free(base);
 }
 
+/*
+ * The TLSA path (udns NODATA, then the TCP re-ask answering two records)
+ * with our Nth allocation failed, for every N until none fails: either
+ * no query (ENOMEM, no callback), or exactly one completion whose status
+ * says what was lost, and every block freed.
+ */
+static void
+tlsa_out_of_memory(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct fake_dns f = { .on_udp = { .ad = true }, .on_tcp = { .ad = true, .records = 2 } };
+	int refused = 0, no_tcp = 0, no_parse = 0, whole = 0;
+	bool done = false;
+
+	(void)state;
+	fake_start(base, &f);
+	for (unsigned long n = 1; !done; n++) {
+		struct sp_resolver *rs = sp_resolver_new(base, "127.0.0.1", f.port);
+		struct got g = { 0 };
+		struct sp_query *q;
+
+		assert_non_null(rs);
+		aw = (struct alloc_watch){ .counting = true, .fail_at = n };
+		errno = 0;
+		if ((q = sp_resolve_tlsa(rs, "mx.example.org", 25, got_tlsa, &g)) == NULL) {
+			assert_int_equal(errno, ENOMEM);
+			refused++;
+		} else {
+			wait_for(base, &g, 10);
+			assert_int_equal(g.calls, 1);
+			if (g.status == 0) {
+				assert_true(g.n == 2 && g.ad && g.via_tcp);
+				whole++;
+			} else if (g.status == SP_DNS_NODATA) {
+				assert_int_equal(g.tcp_error, ENOMEM);  /* the exchange */
+				no_tcp++;
+			} else {
+				assert_int_equal(g.status, -5);       /* DNS_E_NOMEM: a parser */
+				no_parse++;
+			}
+		}
+		done = aw.n < aw.fail_at;             /* nothing failed: all walked */
+		aw.counting = false;
+		sp_resolver_free(rs);
+		assert_int_equal(g.calls, q == NULL ? 0 : 1);
+		assert_int_equal(aw.nlive, 0);
+	}
+	/* The query and its set; the TCP exchange; the AD wrapper and the
+	 * TLSA parser; then nothing fails. */
+	assert_int_equal(refused, 2);
+	assert_int_equal(no_tcp, 1);
+	assert_int_equal(no_parse, 2);
+	assert_int_equal(whole, 1);
+	fake_stop(&f);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -700,6 +853,7 @@ main(void)
 		cmocka_unit_test(tcp_reask),
 		cmocka_unit_test(dnssec_mx_addrs),
 		cmocka_unit_test(tcp_silent),
+		cmocka_unit_test(tlsa_out_of_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
