@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * resolve.c - udns driven by libevent: its socket is watched for reads
- * (dns_ioevent) and its timer requests become one libevent timer.
+ * (dns_ioevent) and its timer requests become one libevent timer. A DNSSEC
+ * part whose udns answer hides the AD bit, or that udns gave up on, is
+ * asked again over TCP (dnstcp.c) and its reply parsed by the same udns
+ * parser (dnsmsg.c frames it).
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -11,22 +14,50 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <event2/event.h>
+#include <event2/util.h>
 #include <udns.h>
 
+#include "dnsmsg.h"
+#include "dnstcp.h"
+#include "resconf.h"
 #include "resolve.h"
 
 /* One udns query of ours; a lookup may need two (AAAA and A). */
 struct sp_part {
 	struct sp_query *q;
 	struct dns_query *dq;
+	struct sp_dnstcp *tcp;    /* the TCP re-ask in flight */
 	int rrtype;               /* DNS_T_* asked for */
 	int status;
+	/* DNSSEC parts only: */
+	bool dnssec;
+	bool ad;                  /* the reply that decided had AD */
+	bool via_tcp;             /* ... and came over TCP */
+	unsigned reask;           /* udns statuses asked again over TCP (REASK) */
+	int udp_status;           /* udns's status, kept while TCP runs */
+	int tcp_err;              /* why the TCP re-ask failed */
+	unsigned tcp_id;
+	dns_parse_fn *parse;      /* the parser udns was given: TCP uses it too */
+	unsigned char dn[DNS_MAXDN];   /* the name as udns asked it */
+};
+
+/* A bit per udns status (DNS_E_* are -1..-6) for sp_part.reask. */
+#define REASK(status) (1u << -(status))
+
+/*
+ * A DNSSEC part's parsed answer: udns's (or our TLSA) records and the AD
+ * bit of the reply they came in, which udns's result types do not carry.
+ */
+struct sp_answer {
+	bool ad;
+	void *rr;
 };
 
 /*
@@ -50,21 +81,30 @@ struct sp_query {
 		sp_addrs_fn addrs;
 		sp_mx_fn mx;
 		sp_names_fn names;
+		sp_tlsa_fn tlsa;
 	} cb;
 	void *arg;
 	union {
 		struct {
 			struct sp_addrs v4, v6;
+			bool any, insecure;   /* answers with addresses; one without AD */
 		} addrs;
 		struct sp_mxrecs mx;
 		struct sp_names names;
 	} u;
+	struct sp_tlsaset *tlsa;      /* outside u: 33 KiB, TLSA lookups only */
 };
 
 struct sp_resolver {
+	struct event_base *base;
 	struct dns_ctx *ctx;
 	struct event *io, *timer;
 	struct sp_query *queries;
+	/* Where and how long the TCP re-ask goes: udns's first server. */
+	struct sockaddr_storage tcp_addr;
+	socklen_t tcp_addrlen;
+	struct timeval tcp_timeout;
+	unsigned udpsize;
 };
 
 _Static_assert(SP_DNS_TEMPFAIL == DNS_E_TEMPFAIL && SP_DNS_NXDOMAIN == DNS_E_NXDOMAIN &&
@@ -148,6 +188,71 @@ configure(struct sp_resolver *rs, const char *server, unsigned port)
 	return 0;
 }
 
+/* An IP literal and a port as a socket address. @return 0 or -1. */
+static int
+sockaddr_of(const char *addr, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+/* As much of a file as dns_init() reads of it ("" when unreadable). */
+static void
+read_conf(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, size - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * The TCP re-ask goes where udns's UDP queries go: the given server, or
+ * the one dns_init() found (udns has no getter: resconf.c finds it again),
+ * with udns's timeout for one try.
+ */
+static int
+configure_tcp(struct sp_resolver *rs, const char *server, unsigned port)
+{
+	char conf[SP_RESCONF_READ + 1], addr[64];
+	struct sp_resconf_env env = {
+		getenv("NSCACHEIP"), getenv("NAMESERVERS"), getenv("RES_OPTIONS")
+	};
+	int timeout = dns_set_opt(rs->ctx, DNS_OPT_TIMEOUT, -1);
+	int udpsize = dns_set_opt(rs->ctx, DNS_OPT_UDPSIZE, -1);
+
+	rs->tcp_timeout.tv_sec = timeout > 0 ? timeout : 4;
+	rs->udpsize = udpsize > 0 ? (unsigned)udpsize : DNS_EDNS0PACKET;
+	if (server == NULL) {
+		read_conf("/etc/resolv.conf", conf, sizeof(conf));
+		if (sp_resconf_server(conf, &env, addr, sizeof(addr), &port) == -1)
+			return -1;
+		server = addr;
+	} else if (port == 0) {
+		port = DNS_PORT;
+	}
+	return sockaddr_of(server, port, &rs->tcp_addr, &rs->tcp_addrlen);
+}
+
 struct sp_resolver *
 sp_resolver_new(struct event_base *base, const char *server, unsigned port)
 {
@@ -156,9 +261,10 @@ sp_resolver_new(struct event_base *base, const char *server, unsigned port)
 
 	if (rs == NULL)
 		return NULL;
+	rs->base = base;
 	pthread_once(&udns_once, udns_setup);
 	if ((rs->ctx = dns_new(NULL)) == NULL || configure(rs, server, port) == -1 ||
-	    (fd = dns_open(rs->ctx)) < 0)
+	    configure_tcp(rs, server, port) == -1 || (fd = dns_open(rs->ctx)) < 0)
 		goto fail;
 	rs->io = event_new(base, fd, EV_READ | EV_PERSIST, io_cb, rs);
 	rs->timer = evtimer_new(base, timer_cb, rs);
@@ -194,6 +300,7 @@ query_complete(struct sp_query *q, int status)
 {
 	query_unlink(q);
 	q->type->deliver(q, status);
+	free(q->tlsa);
 	free(q);
 }
 
@@ -213,19 +320,150 @@ combined_status(const struct sp_query *q)
 	return q->nparts > 0 ? q->part[0].status : DNS_E_NODATA;
 }
 
+/* A part is answered: @p rr (ours to free) goes to the type, once. */
+static void
+part_finish(struct sp_part *part, int status, void *rr, bool ad)
+{
+	struct sp_query *q = part->q;
+
+	part->status = status;
+	part->ad = ad;
+	q->type->take(q, part, rr);
+	free(rr);
+	if (--q->pending == 0)
+		query_complete(q, combined_status(q));
+}
+
+/* A DNSSEC part's answer comes wrapped with its AD bit. */
+static void
+answer_finish(struct sp_part *part, struct sp_answer *a)
+{
+	void *rr = a->rr;
+	bool ad = a->ad;
+
+	free(a);
+	part_finish(part, 0, rr, ad);
+}
+
+/*
+ * The TCP reply: framed by dnsmsg.c, judged by udns's rules and parsed by
+ * the part's own udns parser. A reply that is not the answer to our query
+ * counts as a failed re-ask, and udns's answer stands.
+ */
+static void
+tcp_cb(void *arg, int err, const unsigned char *msg, size_t len)
+{
+	struct sp_part *part = arg;
+	struct sp_dnsmsg_facts f;
+	void *res = NULL;
+	int status;
+
+	part->tcp = NULL;
+	if (err == 0 && sp_dnsmsg_reply(msg, len, part->tcp_id, part->dn, part->rrtype, &f) !=
+	    SP_DNSMSG_OK)
+		err = EBADMSG;
+	if (err != 0) {
+		part->tcp_err = err;
+		part_finish(part, part->udp_status, NULL, false);
+		return;
+	}
+	part->via_tcp = true;
+	if ((status = sp_dnsmsg_status(&f)) == 0)
+		status = sp_dnsmsg_parse(msg, len, &f, part->dn, part->parse, &res);
+	if (status == 0)
+		answer_finish(part, res);
+	else
+		part_finish(part, status, NULL,
+			f.ad && (status == DNS_E_NODATA || status == DNS_E_NXDOMAIN));
+}
+
+/*
+ * Asks @p part again over TCP when udns's @p status is one to re-ask.
+ * @return true when the TCP exchange is under way (it completes the part).
+ */
+static bool
+reask_tcp(struct sp_part *part, int status)
+{
+	struct sp_resolver *rs = part->q->rs;
+	unsigned char frame[SP_DNSMSG_QUERY_MAX];
+	uint16_t id;
+	size_t len;
+
+	if (status >= 0 || status < DNS_E_BADQUERY || !(part->reask & REASK(status)))
+		return false;
+	part->udp_status = status;
+	evutil_secure_rng_get_bytes(&id, sizeof(id));
+	part->tcp_id = id;
+	len = sp_dnsmsg_query(frame, sizeof(frame), id, part->dn, part->rrtype, rs->udpsize, true);
+	if (len == 0) {
+		part->tcp_err = EINVAL;
+		return false;
+	}
+	part->tcp = sp_dnstcp_start(rs->base, (struct sockaddr *)&rs->tcp_addr, rs->tcp_addrlen,
+		frame, len, &rs->tcp_timeout, tcp_cb, part);
+	if (part->tcp == NULL)
+		part->tcp_err = errno;
+	return part->tcp != NULL;
+}
+
 /* udns's callback for every type: @p rr is its parsed answer, ours to free. */
 static void
 part_cb(struct dns_ctx *ctx, void *rr, void *data)
 {
 	struct sp_part *part = data;
-	struct sp_query *q = part->q;
+	int status = rr != NULL ? 0 : dns_status(ctx);
 
 	part->dq = NULL;
-	part->status = rr != NULL ? 0 : dns_status(ctx);
-	q->type->take(q, part, rr);
-	free(rr);
-	if (--q->pending == 0)
-		query_complete(q, combined_status(q));
+	if (!part->dnssec)
+		part_finish(part, status, rr, false);
+	else if (rr != NULL)
+		answer_finish(part, rr);
+	else if (!reask_tcp(part, status))
+		part_finish(part, status, NULL, false);
+}
+
+/* Wraps udns parser @p inner: its records and the reply's AD bit. */
+static int
+parse_with_ad(dns_parse_fn *inner, dnscc_t *qdn, dnscc_t *pkt, dnscc_t *cur, dnscc_t *end,
+	void **res)
+{
+	struct sp_answer *a = malloc(sizeof(*a));
+	int r;
+
+	if (a == NULL)
+		return DNS_E_NOMEM;
+	if ((r = inner(qdn, pkt, cur, end, &a->rr)) < 0) {
+		free(a);
+		return r;
+	}
+	a->ad = dns_ad(pkt) != 0;
+	*res = a;
+	return r;
+}
+
+/* udns calls parsers with no context of ours: one wrapper per parser. */
+static int
+parse_a4_ad(dnscc_t *qdn, dnscc_t *pkt, dnscc_t *cur, dnscc_t *end, void **res)
+{
+	return parse_with_ad(dns_parse_a4, qdn, pkt, cur, end, res);
+}
+
+static int
+parse_a6_ad(dnscc_t *qdn, dnscc_t *pkt, dnscc_t *cur, dnscc_t *end, void **res)
+{
+	return parse_with_ad(dns_parse_a6, qdn, pkt, cur, end, res);
+}
+
+static int
+parse_mx_ad(dnscc_t *qdn, dnscc_t *pkt, dnscc_t *cur, dnscc_t *end, void **res)
+{
+	return parse_with_ad(dns_parse_mx, qdn, pkt, cur, end, res);
+}
+
+static int
+parse_tlsa_ad(dnscc_t *qdn, dnscc_t *pkt, dnscc_t *cur, dnscc_t *end, void **res)
+{
+	return parse_with_ad(sp_dnsmsg_parse_tlsa, qdn, pkt, cur, end, res);
 }
 
 static struct sp_query *
@@ -265,6 +503,27 @@ query_submit(struct sp_query *q, const char *name, const unsigned char *dn, int 
 		q->pending++;
 }
 
+/*
+ * A DNSSEC part: the DO bit, no search list, the name kept as asked (for
+ * the TCP re-ask), udns statuses in @p reask asked again over TCP, and
+ * @p parse a parser that returns a struct sp_answer.
+ */
+static void
+query_submit_dnssec(struct sp_query *q, const char *name, int rrtype, unsigned reask,
+	dns_parse_fn *parse)
+{
+	struct sp_part *part = &q->part[q->nparts];
+
+	part->dnssec = true;
+	part->reask = reask;
+	part->parse = parse;
+	if (dns_ptodn(name, 0, part->dn, sizeof(part->dn), NULL) <= 0) {
+		q->nparts++;      /* not sent: query_start() undoes the lookup */
+		return;
+	}
+	query_submit(q, NULL, part->dn, rrtype, DNS_SET_DO | DNS_NOSRCH, parse);
+}
+
 /* udns 0.4's dns_cancel() unlinks a query but leaves it to us to free. */
 static void
 udns_drop(struct sp_resolver *rs, struct dns_query *dq)
@@ -288,6 +547,7 @@ query_start(struct sp_query *q)
 	    (rs->queries == NULL && event_add(rs->io, NULL) == -1)) {
 		for (size_t i = 0; i < q->nparts; i++)
 			udns_drop(rs, q->part[i].dq);
+		free(q->tlsa);
 		free(q);
 		errno = EINVAL;
 		return NULL;
@@ -307,8 +567,12 @@ sp_query_cancel(struct sp_resolver *rs, struct sp_query *q)
 	for (size_t i = 0; i < q->nparts; i++) {
 		udns_drop(rs, q->part[i].dq);
 		q->part[i].dq = NULL;
+		sp_dnstcp_cancel(q->part[i].tcp);
+		q->part[i].tcp = NULL;
 	}
 	memset(&q->u, 0, sizeof(q->u));
+	if (q->tlsa != NULL)
+		memset(q->tlsa, 0, sizeof(*q->tlsa));
 	query_complete(q, SP_DNS_CANCELLED);
 }
 
@@ -356,6 +620,17 @@ sp_hostname_ok(const char *s)
 
 /* ------------------------------------------------------------ addresses */
 
+/* Only answers that give addresses count for the set's AD bit. */
+static void
+addrs_note_ad(struct sp_query *q, const struct sp_part *part, int nrr)
+{
+	if (nrr <= 0)
+		return;
+	q->u.addrs.any = true;
+	if (!part->ad)
+		q->u.addrs.insecure = true;
+}
+
 static void
 addrs_take(struct sp_query *q, const struct sp_part *part, void *rr)
 {
@@ -365,6 +640,7 @@ addrs_take(struct sp_query *q, const struct sp_part *part, void *rr)
 		const struct dns_rr_a6 *a6 = rr;
 		struct sp_addrs *to = &q->u.addrs.v6;
 
+		addrs_note_ad(q, part, a6->dnsa6_nrr);
 		for (int i = 0; i < a6->dnsa6_nrr && to->n < SP_MAX_ADDRS; i++) {
 			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to->a[to->n++];
 
@@ -376,6 +652,7 @@ addrs_take(struct sp_query *q, const struct sp_part *part, void *rr)
 		const struct dns_rr_a4 *a4 = rr;
 		struct sp_addrs *to = &q->u.addrs.v4;
 
+		addrs_note_ad(q, part, a4->dnsa4_nrr);
 		for (int i = 0; i < a4->dnsa4_nrr && to->n < SP_MAX_ADDRS; i++) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)&to->a[to->n++];
 
@@ -395,6 +672,7 @@ addrs_deliver(struct sp_query *q, int status)
 		all.a[all.n++] = q->u.addrs.v6.a[i];
 	for (size_t i = 0; i < q->u.addrs.v4.n && all.n < SP_MAX_ADDRS; i++)
 		all.a[all.n++] = q->u.addrs.v4.a[i];
+	all.ad = all.n > 0 && q->u.addrs.any && !q->u.addrs.insecure;
 	if (all.n == 0 && status == 0)
 		status = DNS_E_NODATA;
 	q->cb.addrs(q->arg, all.n > 0 ? 0 : status, &all);
@@ -416,6 +694,23 @@ sp_resolve_addrs(struct sp_resolver *rs, const char *name, smtpprobe_family fami
 		query_submit(q, name, NULL, DNS_T_AAAA, flags, dns_parse_a6);
 	if (family != SMTPPROBE_FAMILY_IPV6)
 		query_submit(q, name, NULL, DNS_T_A, flags, dns_parse_a4);
+	return query_start(q);
+}
+
+/* A denial of one family gives no address: only a failure is asked again. */
+struct sp_query *
+sp_resolve_addrs_dnssec(struct sp_resolver *rs, const char *name, smtpprobe_family family,
+	sp_addrs_fn cb, void *arg)
+{
+	struct sp_query *q = query_new(rs, &addrs_type, arg);
+
+	if (q == NULL)
+		return NULL;
+	q->cb.addrs = cb;
+	if (family != SMTPPROBE_FAMILY_IPV4)
+		query_submit_dnssec(q, name, DNS_T_AAAA, REASK(DNS_E_TEMPFAIL), parse_a6_ad);
+	if (family != SMTPPROBE_FAMILY_IPV6)
+		query_submit_dnssec(q, name, DNS_T_A, REASK(DNS_E_TEMPFAIL), parse_a4_ad);
 	return query_start(q);
 }
 
@@ -473,7 +768,7 @@ mx_take(struct sp_query *q, const struct sp_part *part, void *rr)
 	struct sp_mxrecs *set = &q->u.mx;
 	size_t nroot = 0;
 
-	(void)part;
+	set->ad = part->ad;
 	if (mx == NULL || mx->dnsmx_nrr <= 0)
 		return;
 	/* Best preference first; equal ones by name, so the order is stable. */
@@ -519,6 +814,75 @@ sp_resolve_mx(struct sp_resolver *rs, const char *domain, sp_mx_fn cb, void *arg
 		return NULL;
 	q->cb.mx = cb;
 	query_submit(q, domain, NULL, DNS_T_MX, DNS_NOSRCH, dns_parse_mx);
+	return query_start(q);
+}
+
+/* A secure denial matters here: the domain is then its own mail host. */
+struct sp_query *
+sp_resolve_mx_dnssec(struct sp_resolver *rs, const char *domain, sp_mx_fn cb, void *arg)
+{
+	struct sp_query *q = query_new(rs, &mx_type, arg);
+
+	if (q == NULL)
+		return NULL;
+	q->cb.mx = cb;
+	query_submit_dnssec(q, domain, DNS_T_MX,
+		REASK(DNS_E_TEMPFAIL) | REASK(DNS_E_NXDOMAIN) | REASK(DNS_E_NODATA), parse_mx_ad);
+	return query_start(q);
+}
+
+/* ------------------------------------------------------------ TLSA */
+
+/* Copies the records udns's answer held, and how it was answered. */
+static void
+tlsa_take(struct sp_query *q, const struct sp_part *part, void *rr)
+{
+	const struct sp_tlsaset *got = rr;
+	struct sp_tlsaset *set = q->tlsa;
+
+	if (got != NULL) {
+		set->n = got->n;
+		set->dropped = got->dropped;
+		set->malformed = got->malformed;
+		memcpy(set->rec, got->rec, got->n * sizeof(got->rec[0]));
+	}
+	set->ad = part->ad;
+	set->via_tcp = part->via_tcp;
+	set->tcp_error = part->tcp_err;
+}
+
+static void
+tlsa_deliver(struct sp_query *q, int status)
+{
+	q->cb.tlsa(q->arg, status, q->tlsa);
+}
+
+static const struct sp_qtype tlsa_type = { tlsa_take, tlsa_deliver };
+
+struct sp_query *
+sp_resolve_tlsa(struct sp_resolver *rs, const char *host, unsigned port, sp_tlsa_fn cb,
+	void *arg)
+{
+	struct sp_query *q;
+	char name[SP_NAME_MAX + 16];
+	int n;
+
+	n = snprintf(name, sizeof(name), "_%u._tcp.%s", port, host);
+	if (port == 0 || port > 65535 || n < 0 || (size_t)n >= sizeof(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((q = query_new(rs, &tlsa_type, arg)) == NULL)
+		return NULL;
+	/* Allocated now, so no answer can fail for want of memory to hold it. */
+	if ((q->tlsa = calloc(1, sizeof(*q->tlsa))) == NULL) {
+		free(q);
+		errno = ENOMEM;
+		return NULL;
+	}
+	q->cb.tlsa = cb;
+	query_submit_dnssec(q, name, SP_DNS_T_TLSA,
+		REASK(DNS_E_TEMPFAIL) | REASK(DNS_E_NXDOMAIN) | REASK(DNS_E_NODATA), parse_tlsa_ad);
 	return query_start(q);
 }
 

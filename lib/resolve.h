@@ -7,6 +7,12 @@
  * Each record type is a small table entry in resolve.c (what to submit,
  * how to take udns's parsed answer, how to hand it over), so TLSA or TXT
  * lookups are one more entry and one more typed front, not a copy.
+ *
+ * DANE (RFC 7672) lookups carry the EDNS0 DO bit and report the resolver's
+ * AD bit with their answer. udns 0.4 shows no packet for NXDOMAIN/NODATA
+ * (so no AD bit) and gives up on a truncated reply (TEMPFAIL): such
+ * answers are asked again over TCP (RFC 7766, lib/dnstcp.c) of the same
+ * resolver, and its reply goes through the same udns parsers.
  */
 #ifndef SP_RESOLVE_H
 #define SP_RESOLVE_H
@@ -16,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "smtpprobe.h"
+#include "tlsa.h"
 
 #define SP_MAX_ADDRS 16
 #define SP_MAX_MX 64      /* MX records kept, best preference first */
@@ -31,6 +38,7 @@
 
 struct sp_addrs {
 	size_t n;
+	bool ad;                  /* DNSSEC lookup: every answer that gave addresses had AD */
 	struct sockaddr_storage a[SP_MAX_ADDRS];
 };
 
@@ -46,6 +54,7 @@ struct sp_mxrecs {
 	size_t dropped;           /* records beyond SP_MAX_MX */
 	bool null_mx;             /* RFC 7505 "0 ." and nothing else */
 	bool null_mixed;          /* "0 ." among other records: ignored */
+	bool ad;                  /* DNSSEC lookup: the answer, or the denial, had AD */
 	struct sp_mx mx[SP_MAX_MX];
 };
 
@@ -62,9 +71,11 @@ struct sp_query;
 typedef void (*sp_addrs_fn)(void *arg, int status, const struct sp_addrs *addrs);
 typedef void (*sp_mx_fn)(void *arg, int status, const struct sp_mxrecs *mx);
 typedef void (*sp_names_fn)(void *arg, int status, const struct sp_names *names);
+typedef void (*sp_tlsa_fn)(void *arg, int status, const struct sp_tlsaset *set);
 
 /*
- * @param server resolver address, or NULL for /etc/resolv.conf.
+ * @param server resolver address, or NULL for /etc/resolv.conf (with
+ * udns's environment variables; the TCP re-ask goes to the first server).
  * @return a resolver, or NULL with errno set.
  */
 struct sp_resolver *sp_resolver_new(struct event_base *base, const char *server, unsigned port);
@@ -84,6 +95,36 @@ struct sp_query *sp_resolve_addrs(struct sp_resolver *rs, const char *name,
 /* MX records of @p domain. */
 struct sp_query *sp_resolve_mx(struct sp_resolver *rs, const char *domain,
 	sp_mx_fn cb, void *arg);
+/*
+ * The same with the DO bit, for DANE: addrs->ad / mx->ad say the answer was
+ * secure. The name is taken as fully qualified (no search list: the name
+ * asked must be the name validated). A SERVFAIL, timeout or truncated
+ * reply is asked again over TCP; for MX also NXDOMAIN and NODATA, whose
+ * AD bit says whether the domain securely has no MX (RFC 7672 2.2.1).
+ * Addresses: ad is true when at least one address came and every answer
+ * that gave addresses (AAAA, A) had AD; a denial gives none and counts not.
+ */
+struct sp_query *sp_resolve_addrs_dnssec(struct sp_resolver *rs, const char *name,
+	smtpprobe_family family, sp_addrs_fn cb, void *arg);
+struct sp_query *sp_resolve_mx_dnssec(struct sp_resolver *rs, const char *domain,
+	sp_mx_fn cb, void *arg);
+
+/*
+ * TLSA records of _PORT._tcp.HOST (RFC 7672 section 3), with the DO bit.
+ * Status: 0 when the RRset exists (set->n may still be 0 when every record
+ * was malformed), SP_DNS_NODATA / SP_DNS_NXDOMAIN when there is none
+ * (set->ad: the denial was secure), SP_DNS_TEMPFAIL for SERVFAIL or no
+ * answer (bogus or broken DNSSEC), SP_DNS_CANCELLED, or another DNS_E_*.
+ * NODATA, NXDOMAIN and TEMPFAIL from udns are asked again over TCP to the
+ * same resolver, within the resolver's timeout; set->via_tcp says its
+ * reply decided, set->tcp_error why it could not (then udns's answer
+ * stands, with ad false). @p host is fully qualified; @p port 1-65535.
+ * @return the query, or NULL (errno: EINVAL for a name that cannot be
+ * asked, ENOMEM) and then no callback.
+ */
+struct sp_query *sp_resolve_tlsa(struct sp_resolver *rs, const char *host, unsigned port,
+	sp_tlsa_fn cb, void *arg);
+
 /* PTR names of an IPv4 or IPv6 address (in-addr.arpa / ip6.arpa). */
 struct sp_query *sp_resolve_ptr(struct sp_resolver *rs, const struct sockaddr *sa,
 	sp_names_fn cb, void *arg);
