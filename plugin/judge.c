@@ -58,9 +58,8 @@ sp_response_text(const smtpprobe_result *r, size_t i, char *buf, size_t len)
 	snprintf(buf, len, "%d %s", smtpprobe_exchange_code(r, i), smtpprobe_exchange_text(r, i));
 }
 
-/* The @p nth exchange of stage @p st, or (size_t)-1. */
-static size_t
-find_stage(const smtpprobe_result *r, smtpprobe_stage st, size_t nth)
+size_t
+sp_find_stage(const smtpprobe_result *r, smtpprobe_stage st, size_t nth)
 {
 	for (size_t i = 0, seen = 0; i < smtpprobe_exchange_count(r); i++)
 		if (smtpprobe_exchange_stage(r, i) == st && seen++ == nth)
@@ -139,7 +138,7 @@ judge_status(const struct sp_config *cfg, struct sp_verdict *v)
 static void
 judge_expect(const struct sp_config *cfg, struct sp_verdict *v)
 {
-	size_t i = find_stage(v->r, SMTPPROBE_STAGE_BANNER, 0);
+	size_t i = sp_find_stage(v->r, SMTPPROBE_STAGE_BANNER, 0);
 	char line[REPLY_LINE_MAX];
 
 	if (cfg->expect == NULL || i == (size_t)-1)
@@ -178,7 +177,7 @@ static void
 judge_responses(const struct sp_config *cfg, struct sp_verdict *v)
 {
 	for (size_t n = 0; n < cfg->nresponses; n++) {
-		size_t i = find_stage(v->r, SMTPPROBE_STAGE_COMMAND, n);
+		size_t i = sp_find_stage(v->r, SMTPPROBE_STAGE_COMMAND, n);
 		char line[REPLY_LINE_MAX];
 
 		if (i == (size_t)-1 || smtpprobe_exchange_code(v->r, i) == 0)

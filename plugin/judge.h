@@ -75,5 +75,7 @@ bool sp_cert_days(const smtpprobe_result *r, long *days);
  */
 void sp_reply_text(const smtpprobe_result *r, size_t i, char *buf, size_t len);
 void sp_response_text(const smtpprobe_result *r, size_t i, char *buf, size_t len);
+/* @return the index of the @p nth exchange of stage @p st, or (size_t)-1. */
+size_t sp_find_stage(const smtpprobe_result *r, smtpprobe_stage st, size_t nth);
 
 #endif

@@ -169,16 +169,6 @@ say(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The @p nth exchange of stage @p st, or (size_t)-1. */
-static size_t
-find_stage(const smtpprobe_result *r, smtpprobe_stage st, size_t nth)
-{
-	for (size_t i = 0, seen = 0; i < smtpprobe_exchange_count(r); i++)
-		if (smtpprobe_exchange_stage(r, i) == st && seen++ == nth)
-			return i;
-	return (size_t)-1;
-}
-
 /* "<command> <code> <enhanced> <text>", the reply as the admin saw it. */
 static void
 quote(const smtpprobe_result *r, size_t i, char *buf, size_t len)
@@ -222,7 +212,7 @@ static void
 append_data(char *buf, size_t len, const smtpprobe_result *r)
 {
 	bool bdat = smtpprobe_result_chunking(r);
-	size_t first = find_stage(r, SMTPPROBE_STAGE_DATA, bdat ? 0 : 1), n = 0;
+	size_t first = sp_find_stage(r, SMTPPROBE_STAGE_DATA, bdat ? 0 : 1), n = 0;
 	const char *enh;
 
 	if (first == (size_t)-1 || smtpprobe_exchange_code(r, first) == 0)
@@ -243,7 +233,7 @@ append_data(char *buf, size_t len, const smtpprobe_result *r)
 static const char *
 auth_label(const smtpprobe_result *r)
 {
-	size_t i = find_stage(r, SMTPPROBE_STAGE_AUTH, 0);
+	size_t i = sp_find_stage(r, SMTPPROBE_STAGE_AUTH, 0);
 
 	return i != (size_t)-1 ? smtpprobe_exchange_command(r, i) : "AUTH";
 }
