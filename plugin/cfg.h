@@ -19,7 +19,7 @@
 /* Plugin exit states, Monitoring Plugins' numbering. */
 enum sp_state { SP_OK = 0, SP_WARNING = 1, SP_CRITICAL = 2, SP_UNKNOWN = 3 };
 
-enum sp_output { SP_OUTPUT_NAGIOS, SP_OUTPUT_JSON, SP_OUTPUT_LLD };
+enum sp_output { SP_OUTPUT_NAGIOS, SP_OUTPUT_JSON, SP_OUTPUT_LLD, SP_OUTPUT_PROMETHEUS };
 enum sp_mx_policy { SP_MX_WORST, SP_MX_ANY, SP_MX_PRIMARY };
 
 /* A -R pattern, compiled once, and its text for the status line. */

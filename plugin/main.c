@@ -18,6 +18,17 @@
 #include "cfg.h"
 #include "judge.h"
 #include "output.h"
+#include "prometheus.h"
+
+/* UNKNOWN before a report: in the format asked for. */
+static void
+unknown(enum sp_output output, const char *why)
+{
+	if (output == SP_OUTPUT_PROMETHEUS)
+		sp_output_prometheus_unknown(stdout, why);
+	else
+		sp_output_unknown(stdout, output == SP_OUTPUT_JSON, why);
+}
 
 struct run {
 	const struct sp_config *cfg;
@@ -61,7 +72,7 @@ report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_tr
 		results[i] = smtpprobe_probe_result(p, i);
 	if (results == NULL || sp_judge(cfg, results, n, smtpprobe_probe_notes(p), &rep) == -1) {
 		free(results);
-		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, "out of memory");
+		unknown(cfg->output, "out of memory");
 		return SP_UNKNOWN;
 	}
 	state = rep.state;
@@ -69,6 +80,8 @@ report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_tr
 		state = sp_output_lld(stdout, cfg, &rep, t);
 	else if (cfg->output == SP_OUTPUT_JSON)
 		sp_output_json(stdout, cfg, &rep, t);
+	else if (cfg->output == SP_OUTPUT_PROMETHEUS)
+		sp_output_prometheus(stdout, cfg, &rep);
 	else
 		sp_output_nagios(stdout, cfg, &rep, t);
 	sp_report_free(&rep);
@@ -127,13 +140,13 @@ run_check(const struct sp_config *cfg)
 	run.base = base;
 	if (base == NULL || (p = smtpprobe_probe_start(base, cfg->lib, &cb, &run)) == NULL) {
 		snprintf(why, sizeof(why), "cannot start the check: %s", strerror(errno));
-		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, why);
+		unknown(cfg->output, why);
 		goto out;
 	}
 	event_base_dispatch(base);
 	if (cfg->transcript != NULL && sp_transcript_write(cfg->transcript, &run.transcript) == -1) {
 		snprintf(why, sizeof(why), "cannot write transcript %s: %s", cfg->transcript, strerror(errno));
-		sp_output_unknown(stdout, cfg->output == SP_OUTPUT_JSON, why);
+		unknown(cfg->output, why);
 		goto out;
 	}
 	state = report(cfg, p, &run.transcript);
@@ -160,7 +173,7 @@ main(int argc, char **argv)
 		printf("check_smtp_probe %s (libsmtpprobe %s)\n", PACKAGE_VERSION, smtpprobe_version());
 		break;
 	case SP_USAGE_ERROR:
-		sp_output_unknown(stdout, cfg.output == SP_OUTPUT_JSON, err);
+		unknown(cfg.output, err);
 		break;
 	case SP_RUN:
 		state = run_check(&cfg);

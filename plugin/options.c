@@ -900,8 +900,10 @@ opt_output(struct parser *ps, const char *arg)
 		ps->cfg->output = SP_OUTPUT_JSON;
 	else if (strcasecmp(arg, "lld") == 0)
 		ps->cfg->output = SP_OUTPUT_LLD;
+	else if (strcasecmp(arg, "prometheus") == 0)
+		ps->cfg->output = SP_OUTPUT_PROMETHEUS;
 	else
-		return fail(ps, "%s: \"%s\" is not nagios, json or lld", ps->name, arg);
+		return fail(ps, "%s: \"%s\" is not nagios, json, lld or prometheus", ps->name, arg);
 	return 0;
 }
 

@@ -24,6 +24,9 @@
 # tests' own instances: when this script installs them, their system
 # services (and unbound-resolvconf, which would point the machine's
 # resolv.conf at Unbound) are disabled as well as kept from starting.
+# prometheus is there for promtool (`promtool check metrics`, which
+# tests/integration/prometheus.test runs on --output prometheus); its
+# Prometheus server service is disabled the same way.
 #
 # Usage: tools/install-deps.sh        (as root, or as a user with sudo)
 set -eu
@@ -36,7 +39,8 @@ clang libclang-rt-14-dev
 dpkg-dev debhelper lintian rpm mandoc
 icinga2 nagios4-core zabbix-agent curl python3-yaml
 dovecot-lmtpd python3-aiosmtpd
-nsd unbound ldnsutils bind9-dnsutils"
+nsd unbound ldnsutils bind9-dnsutils
+prometheus"
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -121,12 +125,14 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 	$missing
 
-# DNS servers the tests run privately: not system services (a system NSD
+# DNS servers the tests run privately, and Prometheus (only promtool is
+# used): not system services (a system NSD
 # listens on *:53; Unbound's service rewrites resolv.conf). Only for the
 # packages installed now: a service the machine already had is left alone.
 services=
 case " $missing " in *" nsd "*) services="$services nsd" ;; esac
 case " $missing " in *" unbound "*) services="$services unbound unbound-resolvconf" ;; esac
+case " $missing " in *" prometheus "*) services="$services prometheus" ;; esac
 for s in $services; do
 	if command -v systemctl >/dev/null 2>&1 && [ -e "/lib/systemd/system/$s.service" ]; then
 		# works without a running systemd too (it edits the unit links)

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * prometheus.c - --output prometheus: the verdicts in the Prometheus text
+ * exposition format 0.0.4 (SPEC 10), named after blackbox_exporter where
+ * it has a name. Every family is a gauge with # HELP and # TYPE (the
+ * textfile collector does not read the OpenMetrics info type: _info
+ * metrics are gauges valued 1), its samples together, one per target; a
+ * family without a sample is left out. No timestamps (the textfile
+ * collector refuses them).
+ *
+ * Labels: "target" on every sample (the -H host, or the -M domain, as
+ * given); with -M also "mx", "address" and "family" (ipv4/ipv6, "" when
+ * the host has no address); with several -H also "address". Label values
+ * are escaped as the format asks (\\, \", \n), and any other control byte
+ * or invalid UTF-8 becomes '?': nothing a server or a command line says
+ * can break the exposition.
+ *
+ * Numbers are written with integer arithmetic ("0.004012"), never with
+ * %f: a '.' whatever the locale (the plugin calls no setlocale(), as
+ * perfdata relies on, but this does not depend on it).
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "prometheus.h"
+
+/* @return the length of a valid UTF-8 sequence at @p s, or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	unsigned cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	return cp >= min && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? len : 0;
+}
+
+void
+sp_prometheus_label_value(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_len(p + i, n - i);
+
+		if (l == 1 && (p[i] == '\\' || p[i] == '"')) {
+			fputc('\\', out);
+			fputc(p[i++], out);
+		} else if (l == 1 && p[i] == '\n') {
+			fputs("\\n", out);
+			i++;
+		} else if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			fputc('?', out);
+			i += l ? l : 1;
+		} else {
+			fwrite(p + i, 1, l, out);
+			i += l;
+		}
+	}
+}
+
+/* Microseconds as seconds, "12.000340", "-0.000001". */
+static void
+put_seconds(FILE *out, int64_t usec)
+{
+	uint64_t u = usec < 0 ? -(uint64_t)usec : (uint64_t)usec;
+
+	fprintf(out, "%s%" PRIu64 ".%06" PRIu64, usec < 0 ? "-" : "", u / 1000000, u % 1000000);
+}
+
+/* ------------------------------------------------------------ labels */
+
+/* How the samples of a run tell their targets apart. */
+enum label_mode {
+	LABELS_HOST,  /* one -H: target */
+	LABELS_HOSTS, /* several -H: target, address */
+	LABELS_MX     /* -M: target (the domain), mx, address, family */
+};
+
+struct family {
+	FILE *out;
+	const struct sp_config *cfg;
+	enum label_mode mode;
+	const char *name, *help;
+	bool started; /* # HELP and # TYPE written */
+};
+
+static void
+label(FILE *out, bool *first, const char *name, const char *value)
+{
+	fprintf(out, "%s%s=\"", *first ? "{" : ",", name);
+	sp_prometheus_label_value(out, value);
+	fputc('"', out);
+	*first = false;
+}
+
+/*
+ * "name{target=...,...,k1="v1",k2="v2"} ": a sample's start, with the
+ * family's header before its first sample. @p k1, @p k2: NULL for none.
+ */
+static void
+sample(struct family *f, const smtpprobe_result *r, const char *k1, const char *v1,
+	const char *k2, const char *v2)
+{
+	const char *domain = smtpprobe_opts_mx_domain(f->cfg->lib);
+	const char *addr = smtpprobe_result_addr(r);
+	bool first = true;
+
+	if (!f->started) {
+		fprintf(f->out, "# HELP %s %s\n# TYPE %s gauge\n", f->name, f->help, f->name);
+		f->started = true;
+	}
+	fputs(f->name, f->out);
+	label(f->out, &first, "target", f->mode == LABELS_MX && domain != NULL ? domain
+		: smtpprobe_result_host(r));
+	if (f->mode == LABELS_MX)
+		/* The domain's own target when its MX lookup failed: no MX host. */
+		label(f->out, &first, "mx", smtpprobe_result_mx_pref(r) >= 0 ? smtpprobe_result_host(r) : "");
+	if (f->mode != LABELS_HOST)
+		label(f->out, &first, "address", addr);
+	if (f->mode == LABELS_MX)
+		label(f->out, &first, "family", *addr == '\0' ? "" : strchr(addr, ':') != NULL ? "ipv6" : "ipv4");
+	if (k1 != NULL)
+		label(f->out, &first, k1, v1);
+	if (k2 != NULL)
+		label(f->out, &first, k2, v2);
+	fputs(first ? " " : "} ", f->out);
+}
+
+/* ------------------------------------------------------------ why a target failed */
+
+/*
+ * The stage and the reason of probe_smtp_failed_phase_info. The library's
+ * outcome maps as SPEC 10 lists it. A target that the dialog passed
+ * (status OK) but the plugin failed is named by what it failed on:
+ *   a reply of a failing class, --expect-reply, -e, -R: the reply's stage, "reply";
+ *   --require-ext: "ehlo", "protocol" (a missing extension, as E_UNSUPPORTED);
+ *   -D (certificate expiry): "tls", "verification";
+ *   --require-fcrdns: "dns", "dns";
+ *   -w/-c: the stage that was too slow (the last stage that ran for the
+ *     total time), "timeout".
+ * @return false when there is nothing to name: the target is OK, or the
+ * failure was our own (out of memory, no socket, cancelled), which only
+ * probe_smtp_state tells (3, UNKNOWN).
+ */
+static bool
+failed_phase(const struct sp_verdict *v, const char **phase, const char **reason)
+{
+	const smtpprobe_result *r = v->r;
+
+	*phase = smtpprobe_stage_name(smtpprobe_result_stage(r));
+	if (v->state == SP_OK)
+		return false;
+	switch (v->reason) {
+	case SP_REASON_NONE:
+		return false;
+	case SP_REASON_STATUS:
+		switch (smtpprobe_result_status(r)) {
+		case SMTPPROBE_E_TIMEOUT:
+			*reason = "timeout";
+			return true;
+		case SMTPPROBE_E_CONNECT:
+			*reason = "refused";
+			return true;
+		case SMTPPROBE_E_PROTOCOL:
+		case SMTPPROBE_E_CLOSED:
+		case SMTPPROBE_E_UNSUPPORTED:
+			*reason = "protocol";
+			return true;
+		case SMTPPROBE_E_TLS:
+			*reason = "tls";
+			return true;
+		case SMTPPROBE_E_CERT:
+			*reason = "verification";
+			return true;
+		case SMTPPROBE_E_DNS:
+			*reason = "dns";
+			return true;
+		case SMTPPROBE_E_REPLY:
+			*reason = "reply";
+			return true;
+		default: /* OK, E_INTERNAL, CANCELLED, E_LOCAL */
+			return false;
+		}
+	case SP_REASON_REPLY:
+	case SP_REASON_RELAY_OPEN:
+	case SP_REASON_ACCEPTED:
+	case SP_REASON_UNEXPECTED:
+	case SP_REASON_BANNER:
+	case SP_REASON_RESPONSE:
+		*phase = smtpprobe_stage_name(smtpprobe_exchange_stage(r, v->exchange));
+		*reason = "reply";
+		return true;
+	case SP_REASON_EXTENSION:
+		*phase = smtpprobe_stage_name(SMTPPROBE_STAGE_EHLO);
+		*reason = "protocol";
+		return true;
+	case SP_REASON_CERT_EXPIRED:
+	case SP_REASON_CERT_EXPIRES:
+		*phase = smtpprobe_stage_name(SMTPPROBE_STAGE_TLS);
+		*reason = "verification";
+		return true;
+	case SP_REASON_RDNS:
+	case SP_REASON_RDNS_NAME:
+		*phase = smtpprobe_stage_name(SMTPPROBE_STAGE_DNS);
+		*reason = "dns";
+		return true;
+	case SP_REASON_TIME:
+		if (v->stage != SMTPPROBE_STAGE_COUNT)
+			*phase = smtpprobe_stage_name(v->stage);
+		*reason = "timeout";
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ------------------------------------------------------------ the families */
+
+static void
+fam_success(struct family *f, const struct sp_verdict *v)
+{
+	sample(f, v->r, NULL, NULL, NULL, NULL);
+	fprintf(f->out, "%d\n", v->state == SP_OK);
+}
+
+static void
+fam_duration(struct family *f, const struct sp_verdict *v)
+{
+	sample(f, v->r, NULL, NULL, NULL, NULL);
+	put_seconds(f->out, sp_total_usec(v->r));
+	fputc('\n', f->out);
+}
+
+static void
+fam_stage_duration(struct family *f, const struct sp_verdict *v)
+{
+	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++) {
+		if (!smtpprobe_stage_ran(v->r, (smtpprobe_stage)s))
+			continue;
+		sample(f, v->r, "phase", smtpprobe_stage_name((smtpprobe_stage)s), NULL, NULL);
+		put_seconds(f->out, smtpprobe_stage_usec(v->r, (smtpprobe_stage)s));
+		fputc('\n', f->out);
+	}
+}
+
+static void
+fam_status_code(struct family *f, const struct sp_verdict *v)
+{
+	for (int s = 0; s < SMTPPROBE_STAGE_COUNT; s++) {
+		int code = smtpprobe_stage_code(v->r, (smtpprobe_stage)s);
+
+		if (!smtpprobe_stage_ran(v->r, (smtpprobe_stage)s) || code == 0)
+			continue;
+		sample(f, v->r, "phase", smtpprobe_stage_name((smtpprobe_stage)s), NULL, NULL);
+		fprintf(f->out, "%d\n", code);
+	}
+}
+
+static void
+fam_state(struct family *f, const struct sp_verdict *v)
+{
+	sample(f, v->r, NULL, NULL, NULL, NULL);
+	fprintf(f->out, "%d\n", (int)v->state);
+}
+
+static void
+fam_failed(struct family *f, const struct sp_verdict *v)
+{
+	const char *phase, *reason;
+
+	if (!failed_phase(v, &phase, &reason))
+		return;
+	sample(f, v->r, "phase", phase, "reason", reason);
+	fputs("1\n", f->out);
+}
+
+/*
+ * The library keeps only the leaf certificate's notAfter, not the chain's:
+ * this is the leaf's. blackbox_exporter's earliest in the chain can be
+ * earlier when an intermediate expires first (SPEC 10 asks for the chain).
+ */
+static void
+fam_cert_expiry(struct family *f, const struct sp_verdict *v)
+{
+	int64_t end = smtpprobe_result_cert_not_after(v->r);
+
+	if (end == 0)
+		return;
+	sample(f, v->r, NULL, NULL, NULL, NULL);
+	fprintf(f->out, "%" PRId64 "\n", end);
+}
+
+static void
+fam_tls_version(struct family *f, const struct sp_verdict *v)
+{
+	const char *version = smtpprobe_result_tls_version(v->r);
+
+	if (*version == '\0')
+		return;
+	sample(f, v->r, "version", version, NULL, NULL);
+	fputs("1\n", f->out);
+}
+
+static const struct {
+	const char *name, *help;
+	void (*put)(struct family *, const struct sp_verdict *);
+} families[] = {
+	{ "probe_success", "Whether the SMTP check of the target was OK (1) or not (0).", fam_success },
+	{ "probe_duration_seconds", "How long the check of the target took, DNS included, in seconds.",
+		fam_duration },
+	{ "probe_smtp_duration_seconds", "How long each stage of the SMTP dialog took, in seconds.",
+		fam_stage_duration },
+	{ "probe_smtp_status_code", "The reply code that judged each stage of the SMTP dialog.",
+		fam_status_code },
+	{ "probe_smtp_state", "The plugin state of the target: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+		fam_state },
+	{ "probe_smtp_failed_phase_info",
+		"The stage that failed and why (timeout, refused, protocol, tls, verification, dns, reply).",
+		fam_failed },
+	{ "probe_ssl_earliest_cert_expiry",
+		"When the server certificate expires, in Unix seconds (the leaf certificate's notAfter).",
+		fam_cert_expiry },
+	{ "probe_tls_version_info", "The TLS version negotiated, as OpenSSL names it.", fam_tls_version },
+};
+
+void
+sp_output_prometheus(FILE *out, const struct sp_config *cfg, const struct sp_report *rep)
+{
+	enum label_mode mode = smtpprobe_opts_mx_domain(cfg->lib) != NULL ? LABELS_MX
+		: smtpprobe_opts_host_count(cfg->lib) > 1 ? LABELS_HOSTS : LABELS_HOST;
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		struct family f = { out, cfg, mode, families[i].name, families[i].help, false };
+
+		for (size_t t = 0; t < rep->n; t++)
+			families[i].put(&f, &rep->v[t]);
+	}
+}
+
+void
+sp_output_prometheus_unknown(FILE *out, const char *why)
+{
+	fputs("# check_smtp_probe UNKNOWN: ", out);
+	sp_prometheus_label_value(out, why); /* a comment: no newline may end it early */
+	fputs("\n# HELP probe_success Whether the SMTP check of the target was OK (1) or not (0).\n"
+	      "# TYPE probe_success gauge\nprobe_success 0\n"
+	      "# HELP probe_smtp_state The plugin state of the target: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+	      "# TYPE probe_smtp_state gauge\nprobe_smtp_state 3\n", out);
+}
