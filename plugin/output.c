@@ -19,9 +19,8 @@
 
 #include "output.h"
 
-/* @return the length of a valid UTF-8 sequence at @p s, or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+size_t
+sp_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	unsigned min;
@@ -54,7 +53,7 @@ put_safe(FILE *out, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(p + i, n - i);
+		size_t l = sp_utf8_len(p + i, n - i);
 
 		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
 			fputc('?', out);
@@ -82,7 +81,7 @@ json_chars(FILE *out, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(p + i, n - i);
+		size_t l = sp_utf8_len(p + i, n - i);
 
 		if (l == 0) {
 			fputs("\\ufffd", out);

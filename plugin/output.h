@@ -11,6 +11,9 @@
 #include "judge.h"
 #include "transcript.h"
 
+/* @return the length of a valid UTF-8 sequence at @p s (at most @p n bytes), or 0. */
+size_t sp_utf8_len(const unsigned char *s, size_t n);
+
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char *sp_state_name(enum sp_state s);
 

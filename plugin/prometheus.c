@@ -26,35 +26,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "output.h"
 #include "prometheus.h"
-
-/* @return the length of a valid UTF-8 sequence at @p s, or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, min = 0x80;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	unsigned cp = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	return cp >= min && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? len : 0;
-}
 
 void
 sp_prometheus_label_value(FILE *out, const char *s)
@@ -63,7 +36,7 @@ sp_prometheus_label_value(FILE *out, const char *s)
 	size_t n = strlen(s);
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(p + i, n - i);
+		size_t l = sp_utf8_len(p + i, n - i);
 
 		if (l == 1 && (p[i] == '\\' || p[i] == '"')) {
 			fputc('\\', out);
