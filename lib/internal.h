@@ -72,6 +72,8 @@ struct smtpprobe_opts {
 	bool rdns;           /* look up PTR and confirm it forward, per address */
 	unsigned rdns_grace_ms; /* its time after the last dialog; 0: the deadline */
 	bool resolve_only;   /* MX: find hosts and addresses, dial nothing */
+	bool mta_sts;        /* MX: the domain's MTA-STS policy (mtasts.c) */
+	bool tlsrpt;         /* MX: the domain's TLS-RPT record */
 };
 
 /* The port to dial: as set, else 465 for implicit TLS, else 25. */
@@ -144,6 +146,7 @@ struct smtpprobe_result {
 	char banner_name[256]; /* first word of the greeting after the code */
 	int local_errno;     /* SMTPPROBE_E_LOCAL: what failed, 0 otherwise */
 	bool starttls_offered; /* the first EHLO listed STARTTLS */
+	int sts_pattern;     /* MTA-STS: the policy pattern covering host, -1 none */
 };
 
 struct smtpprobe_result *sp_result_new(const char *host, unsigned port);

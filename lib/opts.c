@@ -274,6 +274,25 @@ smtpprobe_opts_set_rdns(smtpprobe_opts *o, bool on, unsigned grace_ms)
 	return 0;
 }
 
+/* The policy is about TLS with verified certificates: both come with it. */
+int
+smtpprobe_opts_set_mta_sts(smtpprobe_opts *o, bool on)
+{
+	o->mta_sts = on;
+	if (on && o->tls == SMTPPROBE_TLS_NONE)
+		o->tls = SMTPPROBE_TLS_STARTTLS;
+	if (on)
+		o->tls_verify = true;
+	return 0;
+}
+
+int
+smtpprobe_opts_set_tlsrpt(smtpprobe_opts *o, bool on)
+{
+	o->tlsrpt = on;
+	return 0;
+}
+
 int
 smtpprobe_opts_set_resolve_only(smtpprobe_opts *o, bool on)
 {

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "mtasts.h"
 #include "mxset.h"
 #include "resolve.h"
 #include "target.h"
@@ -39,6 +40,7 @@ struct smtpprobe_probe {
 	struct event *rdns_timer;   /* reverse DNS's grace after the dialogs */
 	struct sp_resolver *rs;
 	struct sp_mxset *mxset;     /* -M: the domain's MX set */
+	struct sp_mtasts *mtasts;   /* -M with MTA-STS or TLS-RPT: beside the MX set */
 	size_t skipped_hosts;       /* -H: hosts beyond the target limit */
 	struct sp_target **targets;
 	size_t ntargets, maxtargets;
@@ -115,12 +117,26 @@ shared_ctx(void *arg)
 	return p->tls_ctx;
 }
 
+/* The policy fetch's context has the trust anchors whatever the MX dialogs use. */
+static struct ssl_ctx_st *
+sts_ctx(void *arg, const struct sp_tls_ops **ops)
+{
+	struct smtpprobe_probe *p = arg;
+
+	struct ssl_ctx_st *ctx = shared_ctx(p);
+
+	*ops = p->tls;
+	return ctx;
+}
+
 /* ------------------------------------------------------------ completion */
 
 static bool
 dialogs_ended(const struct smtpprobe_probe *p)
 {
 	if (p->mxset != NULL && sp_mxset_busy(p->mxset))
+		return false;
+	if (p->mtasts != NULL && sp_mtasts_busy(p->mtasts))
 		return false;
 	for (size_t i = 0; i < p->ntargets; i++)
 		if (sp_target_busy(p->targets[i]))
@@ -169,6 +185,12 @@ mxset_done(struct sp_mxset *m, void *arg)
 }
 
 static void
+mtasts_done(struct sp_mtasts *m, void *arg)
+{
+	maybe_finish(arg);
+}
+
+static void
 rdns_ended(void *arg)
 {
 	maybe_finish(arg);
@@ -182,6 +204,17 @@ say_done(struct smtpprobe_probe *p)
 	if (p->cb.line != NULL && p->ntargets > 0)
 		p->cb.line(sp_target_result(p->targets[0]), SMTPPROBE_DIR_INFO, text,
 			sizeof(text) - 1, elapsed(p), p->arg);
+}
+
+/* RFC 8461 4.1: each target's MX host against the policy's patterns. */
+static void
+hold_against_policy(struct smtpprobe_probe *p)
+{
+	for (size_t i = 0; p->mtasts != NULL && i < p->ntargets; i++) {
+		struct smtpprobe_result *r = sp_target_result(p->targets[i]);
+
+		r->sts_pattern = sp_mtasts_pattern(p->mtasts, r->host);
+	}
 }
 
 static void
@@ -204,6 +237,7 @@ complete(struct smtpprobe_probe *p)
 		if (r->end == 0)
 			r->end = elapsed(p);
 	}
+	hold_against_policy(p);
 	say_done(p);
 	p->cb.done(p, p->arg); /* may free p */
 }
@@ -278,6 +312,21 @@ make_mxset(struct smtpprobe_probe *p)
 	return p->mxset != NULL ? 0 : -1;
 }
 
+/* @return 0, or -1 (ENOMEM) when the MTA-STS check cannot be made. */
+static int
+make_mtasts(struct smtpprobe_probe *p)
+{
+	struct sp_mtasts_env env = {
+		.base = p->base, .opts = p->opts, .resolver = resolver, .tls_ctx = sts_ctx,
+		.owner = p,
+	};
+
+	if (p->opts->mx_domain == NULL || (!p->opts->mta_sts && !p->opts->tlsrpt))
+		return 0;
+	p->mtasts = sp_mtasts_new(&env, mtasts_done, p);
+	return p->mtasts != NULL ? 0 : -1;
+}
+
 /* A probe cancelled before it had any target still says so in one. */
 static void
 cancelled_target(struct smtpprobe_probe *p)
@@ -296,6 +345,8 @@ cancelled_target(struct smtpprobe_probe *p)
 static void
 stop_all(struct smtpprobe_probe *p, smtpprobe_status why)
 {
+	if (p->mtasts != NULL)
+		sp_mtasts_abort(p->mtasts, why == SMTPPROBE_CANCELLED);
 	if (p->mxset != NULL)
 		sp_mxset_abort(p->mxset, why);
 	/* Aborting the MX set may add targets (not dialled): read ntargets afresh. */
@@ -346,7 +397,7 @@ probe_new(struct event_base *base, const smtpprobe_opts *opts)
 	p->finish_ev = event_new(base, -1, 0, finish_cb, p);
 	p->rdns_timer = evtimer_new(base, rdns_grace_cb, p);
 	if (p->opts == NULL || p->targets == NULL || p->deadline == NULL ||
-	    p->finish_ev == NULL || p->rdns_timer == NULL || make_mxset(p) == -1 ||
+	    p->finish_ev == NULL || p->rdns_timer == NULL || make_mxset(p) == -1 || make_mtasts(p) == -1 ||
 	    evtimer_add(p->deadline, &tv) == -1) {
 		p->done = true; /* no callback for a probe that never started */
 		smtpprobe_probe_free(p);
@@ -362,7 +413,8 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	struct smtpprobe_probe *p;
 
 	if (base == NULL || opts == NULL || (opts->hosts.n == 0 && opts->mx_domain == NULL) ||
-	    cb == NULL || cb->done == NULL) {
+	    cb == NULL || cb->done == NULL ||
+	    (opts->mta_sts && (opts->mx_domain == NULL || !opts->tls_verify))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -372,6 +424,9 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	}
 	p->cb = *cb;
 	p->arg = arg;
+	/* MTA-STS first: its lookups and fetch run while the MX set dials. */
+	if (p->mtasts != NULL)
+		sp_mtasts_start(p->mtasts);
 	if (p->mxset != NULL)
 		sp_mxset_start(p->mxset);
 	else
@@ -406,6 +461,7 @@ smtpprobe_probe_free(smtpprobe_probe *p)
 		sp_target_free(p->targets[i]);
 	free(p->targets);
 	sp_mxset_free(p->mxset);
+	sp_mtasts_free(p->mtasts);
 	if (p->tls_ctx != NULL)
 		p->tls->ctx_free(p->tls_ctx);
 	if (p->deadline != NULL)
@@ -457,4 +513,10 @@ const char *
 smtpprobe_probe_notes(const smtpprobe_probe *p)
 {
 	return p->notes;
+}
+
+const smtpprobe_sts *
+smtpprobe_probe_sts(const smtpprobe_probe *p)
+{
+	return p->mtasts != NULL ? sp_mtasts_facts(p->mtasts) : NULL;
 }

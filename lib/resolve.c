@@ -82,6 +82,7 @@ struct sp_query {
 		sp_mx_fn mx;
 		sp_names_fn names;
 		sp_tlsa_fn tlsa;
+		sp_txt_fn txt;
 	} cb;
 	void *arg;
 	union {
@@ -93,6 +94,7 @@ struct sp_query {
 		struct sp_names names;
 	} u;
 	struct sp_tlsaset *tlsa;      /* outside u: 33 KiB, TLSA lookups only */
+	struct sp_txtset *txt;        /* outside u: 32 KiB, TXT lookups only */
 };
 
 struct sp_resolver {
@@ -301,6 +303,7 @@ query_complete(struct sp_query *q, int status)
 	query_unlink(q);
 	q->type->deliver(q, status);
 	free(q->tlsa);
+	free(q->txt);
 	free(q);
 }
 
@@ -548,6 +551,7 @@ query_start(struct sp_query *q)
 		for (size_t i = 0; i < q->nparts; i++)
 			udns_drop(rs, q->part[i].dq);
 		free(q->tlsa);
+		free(q->txt);
 		free(q);
 		errno = EINVAL;
 		return NULL;
@@ -573,6 +577,8 @@ sp_query_cancel(struct sp_resolver *rs, struct sp_query *q)
 	memset(&q->u, 0, sizeof(q->u));
 	if (q->tlsa != NULL)
 		memset(q->tlsa, 0, sizeof(*q->tlsa));
+	if (q->txt != NULL)
+		q->txt->n = 0;
 	query_complete(q, SP_DNS_CANCELLED);
 }
 
@@ -883,6 +889,62 @@ sp_resolve_tlsa(struct sp_resolver *rs, const char *host, unsigned port, sp_tlsa
 	q->cb.tlsa = cb;
 	query_submit_dnssec(q, name, SP_DNS_T_TLSA,
 		REASK(DNS_E_TEMPFAIL) | REASK(DNS_E_NXDOMAIN) | REASK(DNS_E_NODATA), parse_tlsa_ad);
+	return query_start(q);
+}
+
+/* ------------------------------------------------------------ TXT */
+
+/* Copies at most SP_MAX_TXT records of at most SP_TXT_MAX bytes each. */
+static void
+txt_take(struct sp_query *q, const struct sp_part *part, void *rr)
+{
+	const struct dns_rr_txt *txt = rr;
+	struct sp_txtset *set = q->txt;
+
+	(void)part;
+	for (int i = 0; txt != NULL && i < txt->dnstxt_nrr; i++) {
+		const struct dns_txt *t = &txt->dnstxt_txt[i];
+		size_t len = t->len > 0 ? (size_t)t->len : 0;
+
+		if (set->n == SP_MAX_TXT) {
+			set->dropped++;
+			continue;
+		}
+		if (len > SP_TXT_MAX) {
+			len = SP_TXT_MAX;
+			set->cut++;
+		}
+		memcpy(set->rec[set->n].txt, t->txt, len);
+		set->rec[set->n].txt[len] = '\0';
+		set->rec[set->n++].len = len;
+	}
+}
+
+static void
+txt_deliver(struct sp_query *q, int status)
+{
+	if (status == 0 && q->txt->n == 0 && q->txt->dropped == 0)
+		status = DNS_E_NODATA;
+	q->cb.txt(q->arg, status, q->txt);
+}
+
+static const struct sp_qtype txt_type = { txt_take, txt_deliver };
+
+struct sp_query *
+sp_resolve_txt(struct sp_resolver *rs, const char *name, sp_txt_fn cb, void *arg)
+{
+	struct sp_query *q = query_new(rs, &txt_type, arg);
+
+	if (q == NULL)
+		return NULL;
+	/* Allocated now, so no answer can fail for want of memory to hold it. */
+	if ((q->txt = calloc(1, sizeof(*q->txt))) == NULL) {
+		free(q);
+		errno = ENOMEM;
+		return NULL;
+	}
+	q->cb.txt = cb;
+	query_submit(q, name, NULL, DNS_T_TXT, DNS_NOSRCH, dns_parse_txt);
 	return query_start(q);
 }
 

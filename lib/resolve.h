@@ -64,6 +64,24 @@ struct sp_names {
 	char name[SP_MAX_PTR][SP_NAME_MAX];
 };
 
+#define SP_MAX_TXT 8      /* TXT records kept of one name */
+#define SP_TXT_MAX 4096   /* bytes kept of one record (its strings joined) */
+
+/*
+ * A name's TXT records, each record's strings joined (udns does that),
+ * in the order of the answer. Bounded: records beyond SP_MAX_TXT are only
+ * counted, a longer record is cut at SP_TXT_MAX and counted as cut.
+ */
+struct sp_txtset {
+	size_t n;
+	size_t dropped;           /* records beyond SP_MAX_TXT */
+	size_t cut;               /* records longer than SP_TXT_MAX, kept cut */
+	struct {
+		size_t len;
+		char txt[SP_TXT_MAX + 1];  /* NUL-terminated; may hold NULs of its own */
+	} rec[SP_MAX_TXT];
+};
+
 struct event_base;
 struct sp_resolver;
 struct sp_query;
@@ -72,6 +90,7 @@ typedef void (*sp_addrs_fn)(void *arg, int status, const struct sp_addrs *addrs)
 typedef void (*sp_mx_fn)(void *arg, int status, const struct sp_mxrecs *mx);
 typedef void (*sp_names_fn)(void *arg, int status, const struct sp_names *names);
 typedef void (*sp_tlsa_fn)(void *arg, int status, const struct sp_tlsaset *set);
+typedef void (*sp_txt_fn)(void *arg, int status, const struct sp_txtset *set);
 
 /*
  * @param server resolver address, or NULL for /etc/resolv.conf (with
@@ -124,6 +143,15 @@ struct sp_query *sp_resolve_mx_dnssec(struct sp_resolver *rs, const char *domain
  */
 struct sp_query *sp_resolve_tlsa(struct sp_resolver *rs, const char *host, unsigned port,
 	sp_tlsa_fn cb, void *arg);
+
+/*
+ * TXT records of @p name (fully qualified, no search list). Status 0 with
+ * set->n > 0, SP_DNS_NXDOMAIN / SP_DNS_NODATA when there is none,
+ * SP_DNS_TEMPFAIL (SERVFAIL, no answer), SP_DNS_CANCELLED, or another
+ * DNS_E_*. @return the query, or NULL (errno) and then no callback.
+ */
+struct sp_query *sp_resolve_txt(struct sp_resolver *rs, const char *name, sp_txt_fn cb,
+	void *arg);
 
 /* PTR names of an IPv4 or IPv6 address (in-addr.arpa / ip6.arpa). */
 struct sp_query *sp_resolve_ptr(struct sp_resolver *rs, const struct sockaddr *sa,

@@ -89,6 +89,7 @@ sp_result_new(const char *host, unsigned port)
 	r->port = port;
 	r->decider = -1;
 	r->mx_pref = -1;
+	r->sts_pattern = -1;
 	return r;
 }
 
@@ -366,4 +367,10 @@ int64_t
 smtpprobe_result_cert_not_after(const smtpprobe_result *r)
 {
 	return r->tls != NULL ? r->tls->not_after : 0;
+}
+
+int
+smtpprobe_result_sts_pattern(const smtpprobe_result *r)
+{
+	return r->sts_pattern;
 }

@@ -120,6 +120,61 @@ typedef enum smtpprobe_auth {
 typedef struct smtpprobe_opts smtpprobe_opts;
 typedef struct smtpprobe_probe smtpprobe_probe;
 typedef struct smtpprobe_result smtpprobe_result;
+/** A domain's MTA-STS and TLS-RPT facts (RFC 8461, RFC 8460); owned by its probe. */
+typedef struct smtpprobe_sts smtpprobe_sts;
+
+/** The TXT record of _mta-sts.DOMAIN or _smtp._tls.DOMAIN, as found. */
+typedef enum smtpprobe_txt_status {
+	SMTPPROBE_TXT_NOT_ASKED,  /**< the lookup was not asked for */
+	SMTPPROBE_TXT_OK,         /**< exactly one record of the version, well-formed */
+	SMTPPROBE_TXT_NONE,       /**< no record of the version (NXDOMAIN, NODATA or other TXT only) */
+	SMTPPROBE_TXT_SEVERAL,    /**< more than one record of the version */
+	SMTPPROBE_TXT_MALFORMED,  /**< one record of the version, not well-formed */
+	SMTPPROBE_TXT_DNS_ERROR,  /**< the lookup failed (SERVFAIL, timeout): see the DNS status */
+	SMTPPROBE_TXT_TIMEOUT     /**< the probe's deadline passed first */
+} smtpprobe_txt_status;
+
+/** How fetching the MTA-STS policy over HTTPS ended. */
+typedef enum smtpprobe_fetch {
+	SMTPPROBE_FETCH_NOT_ASKED,   /**< no fetch was asked for */
+	SMTPPROBE_FETCH_OK,          /**< 200, text/plain, within the size limit */
+	SMTPPROBE_FETCH_DNS,         /**< the policy host has no address (see the DNS status) */
+	SMTPPROBE_FETCH_CONNECT,     /**< TCP connect failed (see the errno) */
+	SMTPPROBE_FETCH_TLS,         /**< TLS handshake failed (see the TLS error) */
+	SMTPPROBE_FETCH_CERT,        /**< the certificate did not verify (see the verify code) */
+	SMTPPROBE_FETCH_TIMEOUT,     /**< the probe's deadline passed first */
+	SMTPPROBE_FETCH_HTTP_STATUS, /**< a status other than 200 and not a redirect */
+	SMTPPROBE_FETCH_REDIRECT,    /**< a 3xx status: redirects are not followed */
+	SMTPPROBE_FETCH_MEDIA_TYPE,  /**< 200 with a media type other than text/plain */
+	SMTPPROBE_FETCH_TOO_LARGE,   /**< the body exceeded the size limit (64 KiB) */
+	SMTPPROBE_FETCH_PROTOCOL,    /**< no valid HTTP response (closed early, malformed) */
+	SMTPPROBE_FETCH_LOCAL        /**< a local failure: memory, socket, TLS module */
+} smtpprobe_fetch;
+
+/** The policy's mode. */
+typedef enum smtpprobe_sts_mode {
+	SMTPPROBE_STS_MODE_UNKNOWN,  /**< no valid policy */
+	SMTPPROBE_STS_MODE_NONE,
+	SMTPPROBE_STS_MODE_TESTING,
+	SMTPPROBE_STS_MODE_ENFORCE
+} smtpprobe_sts_mode;
+
+/** What is wrong with a fetched policy: the first fault, at a line. */
+typedef enum smtpprobe_sts_fault {
+	SMTPPROBE_STS_FAULT_NONE,       /**< valid (or not parsed: no policy fetched) */
+	SMTPPROBE_STS_FAULT_NO_VERSION, /**< no version line */
+	SMTPPROBE_STS_FAULT_BAD_VERSION,/**< version other than STSv1 */
+	SMTPPROBE_STS_FAULT_NO_MODE,
+	SMTPPROBE_STS_FAULT_BAD_MODE,   /**< mode not enforce, testing or none */
+	SMTPPROBE_STS_FAULT_NO_MAX_AGE,
+	SMTPPROBE_STS_FAULT_BAD_MAX_AGE,/**< not an integer 0..31557600 */
+	SMTPPROBE_STS_FAULT_NO_MX,      /**< no mx line and the mode is not none */
+	SMTPPROBE_STS_FAULT_MX_IP,      /**< an mx pattern that is an IP address */
+	SMTPPROBE_STS_FAULT_BAD_MX,     /**< an mx pattern that is no host name or wildcard */
+	SMTPPROBE_STS_FAULT_BAD_LINE,   /**< a line that is not "key: value" */
+	SMTPPROBE_STS_FAULT_DUPLICATE,  /**< version, mode or max_age twice */
+	SMTPPROBE_STS_FAULT_TOO_MANY_MX /**< more mx patterns than kept (32) */
+} smtpprobe_sts_fault;
 
 /** @return the lower-case name of a stage ("rcpt"), or "?" if out of range. */
 SMTPPROBE_API const char *smtpprobe_stage_name(smtpprobe_stage stage);
@@ -264,6 +319,17 @@ SMTPPROBE_API int smtpprobe_opts_set_auth(smtpprobe_opts *opts, smtpprobe_auth m
 	const char *user, const char *password);
 /** Send a PROXY protocol header (version 1 or 2; 0 for none) before anything else. */
 SMTPPROBE_API int smtpprobe_opts_set_proxy(smtpprobe_opts *opts, int version);
+/**
+ * MTA-STS (RFC 8461) for the domain of smtpprobe_opts_set_mx(): its TXT
+ * record, the policy over HTTPS (verified with the trust anchors of
+ * smtpprobe_opts_set_ca()), and each MX target's host held against the
+ * policy. Turning it on turns STARTTLS on (unless implicit TLS is set) and
+ * verification on; smtpprobe_probe_start() fails with EINVAL when
+ * verification is then turned off again or no MX domain is set.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_mta_sts(smtpprobe_opts *opts, bool on);
+/** Looks up the domain's TLS-RPT record (RFC 8460) as well (MX probes only). */
+SMTPPROBE_API int smtpprobe_opts_set_tlsrpt(smtpprobe_opts *opts, bool on);
 
 /*
  * Options read back: for a program that fills them piece by piece from its
@@ -330,6 +396,77 @@ SMTPPROBE_API int64_t smtpprobe_probe_dns_usec(const smtpprobe_probe *probe);
  * MX", "target limit 32 reached: 3 addresses not checked"), "; "-joined, or "".
  */
 SMTPPROBE_API const char *smtpprobe_probe_notes(const smtpprobe_probe *probe);
+/**
+ * @return the domain's MTA-STS / TLS-RPT facts, owned by the probe, or NULL
+ * when neither was asked for. Complete once the probe is done.
+ */
+SMTPPROBE_API const smtpprobe_sts *smtpprobe_probe_sts(const smtpprobe_probe *probe);
+
+/*
+ * MTA-STS facts of a domain. Strings are owned by the smtpprobe_sts and
+ * "" when absent; times are microseconds, -1 when the step did not run.
+ */
+
+/** @return the state of the _mta-sts TXT record. */
+SMTPPROBE_API smtpprobe_txt_status smtpprobe_sts_txt_status(const smtpprobe_sts *s);
+/** @return the lookup's DNS status: 0, or negative as smtpprobe_dns_status_name() names. */
+SMTPPROBE_API int smtpprobe_sts_txt_dns_status(const smtpprobe_sts *s);
+/** @return the record's id (1-32 letters and digits) when OK. */
+SMTPPROBE_API const char *smtpprobe_sts_txt_id(const smtpprobe_sts *s);
+/** @return the TXT records found at _mta-sts (any kind), and record @p i (strings joined, made printable). */
+SMTPPROBE_API size_t smtpprobe_sts_txt_count(const smtpprobe_sts *s);
+SMTPPROBE_API const char *smtpprobe_sts_txt_record(const smtpprobe_sts *s, size_t i);
+/** @return the TXT lookup's time (the later of the two lookups when TLS-RPT ran too). */
+SMTPPROBE_API int64_t smtpprobe_sts_dns_usec(const smtpprobe_sts *s);
+
+/** @return how the policy fetch ended. */
+SMTPPROBE_API smtpprobe_fetch smtpprobe_sts_fetch_outcome(const smtpprobe_sts *s);
+/** @return the HTTP status code, or 0 when no response came. */
+SMTPPROBE_API int smtpprobe_sts_http_code(const smtpprobe_sts *s);
+/** @return the response's Content-Type as sent (SMTPPROBE_FETCH_MEDIA_TYPE), or "". */
+SMTPPROBE_API const char *smtpprobe_sts_content_type(const smtpprobe_sts *s);
+/** @return the address the policy host was reached at, or "". */
+SMTPPROBE_API const char *smtpprobe_sts_fetch_addr(const smtpprobe_sts *s);
+/** @return the policy host's DNS status (SMTPPROBE_FETCH_DNS), else 0. */
+SMTPPROBE_API int smtpprobe_sts_fetch_dns_status(const smtpprobe_sts *s);
+/** @return errno of a failed connect (SMTPPROBE_FETCH_CONNECT, LOCAL), 0 when unknown. */
+SMTPPROBE_API int smtpprobe_sts_fetch_errno(const smtpprobe_sts *s);
+/** @return OpenSSL's reason for a failed handshake (SMTPPROBE_FETCH_TLS), or "". */
+SMTPPROBE_API const char *smtpprobe_sts_tls_error(const smtpprobe_sts *s);
+/** @return OpenSSL's X509_V_* code of the failed verification, 0 when it passed. */
+SMTPPROBE_API long smtpprobe_sts_verify_code(const smtpprobe_sts *s);
+/** @return OpenSSL's words for it ("certificate has expired"), or "". */
+SMTPPROBE_API const char *smtpprobe_sts_verify_error(const smtpprobe_sts *s);
+/** @return the policy host's certificate notAfter (Unix seconds), 0 when none was seen. */
+SMTPPROBE_API int64_t smtpprobe_sts_cert_not_after(const smtpprobe_sts *s);
+/** @return the fetch's time: the policy host's lookup, connect, handshake and response. */
+SMTPPROBE_API int64_t smtpprobe_sts_fetch_usec(const smtpprobe_sts *s);
+
+/** @return the policy's mode; UNKNOWN unless a fetched policy parsed. */
+SMTPPROBE_API smtpprobe_sts_mode smtpprobe_sts_policy_mode(const smtpprobe_sts *s);
+/** @return the policy's max_age in seconds. */
+SMTPPROBE_API unsigned long smtpprobe_sts_policy_max_age(const smtpprobe_sts *s);
+/** @return the policy's mx patterns, and pattern @p i ("*.example.org"). */
+SMTPPROBE_API size_t smtpprobe_sts_policy_mx_count(const smtpprobe_sts *s);
+SMTPPROBE_API const char *smtpprobe_sts_policy_mx(const smtpprobe_sts *s, size_t i);
+/** @return the parse's first fault, its 1-based line (0: none) and that line made printable. */
+SMTPPROBE_API smtpprobe_sts_fault smtpprobe_sts_policy_fault(const smtpprobe_sts *s);
+SMTPPROBE_API unsigned smtpprobe_sts_policy_fault_line(const smtpprobe_sts *s);
+SMTPPROBE_API const char *smtpprobe_sts_policy_fault_text(const smtpprobe_sts *s);
+/** @return the policy body as fetched (OK), NUL-terminated (NUL bytes in it end it early), or "". */
+SMTPPROBE_API const char *smtpprobe_sts_policy_text(const smtpprobe_sts *s);
+
+/** @return the state of the _smtp._tls TXT record. */
+SMTPPROBE_API smtpprobe_txt_status smtpprobe_sts_tlsrpt_status(const smtpprobe_sts *s);
+/** @return its DNS status, as smtpprobe_sts_txt_dns_status(). */
+SMTPPROBE_API int smtpprobe_sts_tlsrpt_dns_status(const smtpprobe_sts *s);
+/** @return the number of rua URIs of a well-formed record. */
+SMTPPROBE_API size_t smtpprobe_sts_tlsrpt_rua_count(const smtpprobe_sts *s);
+/** @return the TXT records found at _smtp._tls, and record @p i. */
+SMTPPROBE_API size_t smtpprobe_sts_tlsrpt_count(const smtpprobe_sts *s);
+SMTPPROBE_API const char *smtpprobe_sts_tlsrpt_record(const smtpprobe_sts *s, size_t i);
+/** @return words for a DNS status ("NXDOMAIN", "SERVFAIL or timeout"). */
+SMTPPROBE_API const char *smtpprobe_dns_status_name(int status);
 
 /*
  * Results of one target.
@@ -337,6 +474,11 @@ SMTPPROBE_API const char *smtpprobe_probe_notes(const smtpprobe_probe *probe);
 
 /** @return the host name the target was reached by (as given, the MX name, or the domain when its MX lookup failed). */
 SMTPPROBE_API const char *smtpprobe_result_host(const smtpprobe_result *r);
+/**
+ * @return the index of the MTA-STS policy pattern that covers the target's
+ * MX host, or -1 (not covered, or no valid policy / no MTA-STS check).
+ */
+SMTPPROBE_API int smtpprobe_result_sts_pattern(const smtpprobe_result *r);
 /** @return the MX preference the host was found with, or -1 (not an MX target). Implicit MX: 0. */
 SMTPPROBE_API int smtpprobe_result_mx_pref(const smtpprobe_result *r);
 /** @return what reverse DNS found for the address. */

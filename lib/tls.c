@@ -306,6 +306,56 @@ filter_new(struct bufferevent *under, SSL *ssl)
 	return f;
 }
 
+/* Every certificate of the chain passes here, the leaf among them. */
+static int
+https_verify_cb(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct sp_tls_peer *peer = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	X509 *leaf = X509_STORE_CTX_get0_cert(x);
+
+	if (peer == NULL)
+		return ok;
+	if (leaf != NULL)
+		peer->not_after = not_after(leaf);
+	if (!ok && peer->verify_code == X509_V_OK)
+		peer->verify_code = X509_STORE_CTX_get_error(x);
+	return ok;
+}
+
+static void
+https_info_cb(const SSL *ssl, int where, int ret)
+{
+	struct sp_tls_peer *peer = SSL_get_app_data(ssl);
+
+	(void)ret;
+	if (peer != NULL && (where & SSL_CB_HANDSHAKE_START))
+		peer->started = true;
+}
+
+static struct bufferevent *
+https_new(struct event_base *base, SSL *ssl, struct sp_tls_peer *peer)
+{
+	struct bufferevent *bev;
+
+	memset(peer, 0, sizeof(*peer));
+	SSL_set_app_data(ssl, peer);
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, https_verify_cb);
+	SSL_set_info_callback(ssl, https_info_cb);
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	/* HTTP/1.1 bodies end by length or chunks: EOF without close_notify is no error. */
+	if (bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static const char *
+verify_text(long code)
+{
+	return X509_verify_cert_error_string(code);
+}
+
 /* The first error with words, else the first: see tls_reason(). */
 static void
 filter_error(struct bufferevent *bev, struct sp_tls_error *err)
@@ -338,5 +388,5 @@ extern const struct sp_tls_ops smtpprobe_tls_module;
 const struct sp_tls_ops smtpprobe_tls_module = {
 	PACKAGE_VERSION,
 	ctx_new, ctx_free, ssl_new, SSL_free, facts, verify_error, hmac_md5,
-	filter_new, filter_error,
+	filter_new, filter_error, https_new, verify_text,
 };

@@ -29,6 +29,19 @@ struct sp_tls_error {
 	bool verify;       /* the handshake stopped at the certificate's verification */
 };
 
+struct event_base;
+
+/*
+ * What a verified HTTPS connection's handshake showed, written by the SSL's
+ * own callbacks as it happens: evhttp resets the SSL after a failed
+ * connection (SSL_clear), so its verify result would be gone by then.
+ */
+struct sp_tls_peer {
+	bool started;        /* the handshake began: TCP had connected */
+	long verify_code;    /* X509_V_* of the first failure, 0 (X509_V_OK) if none */
+	int64_t not_after;   /* the leaf's notAfter (Unix seconds), 0 if none seen */
+};
+
 struct sp_tls_ops {
 	/* PACKAGE_VERSION of the build: module and library must match. */
 	const char *version;
@@ -52,6 +65,15 @@ struct sp_tls_ops {
 	struct bufferevent *(*filter_new)(struct bufferevent *under, struct ssl_st *ssl);
 	/* Takes the OpenSSL errors the filter queued (all empty if none). */
 	void (*filter_error)(struct bufferevent *bev, struct sp_tls_error *err);
+	/*
+	 * @return a not yet connected socket bufferevent owning @p ssl, for
+	 * evhttp, whose verification is always on (whatever the context's)
+	 * and reported into @p peer, which must outlive the SSL; or NULL.
+	 */
+	struct bufferevent *(*https_new)(struct event_base *base, struct ssl_st *ssl,
+		struct sp_tls_peer *peer);
+	/* @return OpenSSL's words for an X509_V_* code ("certificate has expired"). */
+	const char *(*verify_text)(long code);
 };
 
 /*
