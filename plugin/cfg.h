@@ -40,6 +40,8 @@ struct sp_config {
 	bool cert_days_set;           /* -D WARN[,CRIT] */
 	int cert_warn_days, cert_crit_days;
 	bool require_fcrdns;          /* --require-fcrdns */
+	bool mta_sts;                 /* --mta-sts: judge the domain's MTA-STS policy */
+	bool tlsrpt;                  /* --tlsrpt: a missing TLS-RPT record is a WARNING */
 	enum sp_mx_policy mx_policy;  /* --mx-policy */
 	struct sp_level warn, crit;   /* -w, -c */
 	enum sp_state timeout_state;  /* -t SECONDS:STATE, default CRITICAL */

@@ -192,7 +192,12 @@ judge_responses(const struct sp_config *cfg, struct sp_verdict *v)
 bool
 sp_cert_days(const smtpprobe_result *r, long *days)
 {
-	int64_t end = smtpprobe_result_cert_not_after(r);
+	return sp_days_left(smtpprobe_result_cert_not_after(r), days);
+}
+
+bool
+sp_days_left(int64_t end, long *days)
+{
 	int64_t left = end - (int64_t)time(NULL);
 
 	if (end == 0)
@@ -319,15 +324,25 @@ sp_judge(const struct sp_config *cfg, const smtpprobe_result *const *results, si
 	if ((rep->v = calloc(n, sizeof(*rep->v))) == NULL)
 		return -1;
 	rep->n = n;
-	rep->state = SP_OK;
 	for (size_t i = 0; i < n; i++) {
 		rep->v[i].r = results[i];
 		judge_target(cfg, &rep->v[i]);
-		rep->state = sp_worst(rep->state, rep->v[i].state);
 	}
+	sp_report_combine(cfg, rep);
+	return 0;
+}
+
+void
+sp_report_combine(const struct sp_config *cfg, struct sp_report *rep)
+{
+	if (rep->n == 0)
+		return;
+	rep->state = SP_OK;
+	for (size_t i = 0; i < rep->n; i++)
+		rep->state = sp_worst(rep->state, rep->v[i].state);
 	if (!sp_report_single(cfg, rep))
 		rep->state = mx_state(cfg, rep);
-	return 0;
+	rep->state = sp_worst(rep->state, sp_worst(rep->sts.state, rep->sts.rpt_state));
 }
 
 void

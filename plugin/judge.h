@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <smtpprobe.h>
 #include "cfg.h"
+#include "stsverdict.h"
 
 /* What decided a target's state: the first fact found of its worst state. */
 enum sp_reason {
@@ -29,6 +30,7 @@ enum sp_reason {
 	SP_REASON_RDNS,         /* --require-fcrdns: reverse DNS not forward-confirmed */
 	SP_REASON_RDNS_NAME,    /* --require-fcrdns: the banner names another host than the PTR */
 	SP_REASON_TIME,         /* -w/-c: .stage (SMTPPROBE_STAGE_COUNT: the total) took .secs */
+	SP_REASON_STS_UNCOVERED, /* --mta-sts: no pattern of the policy (mode .want) covers the host */
 	SP_REASON_COUNT
 };
 
@@ -42,6 +44,7 @@ struct sp_verdict {
 	long days;             /* CERT_*: whole days left, negative once expired */
 	smtpprobe_stage stage; /* TIME */
 	double secs;           /* TIME; against -c's range when CRITICAL, else -w's */
+	bool sts_testing;      /* lowered to WARNING: the MTA-STS policy is in testing mode */
 };
 
 struct sp_report {
@@ -49,6 +52,7 @@ struct sp_report {
 	size_t n;
 	struct sp_verdict *v;  /* one per target, in the probe's order */
 	const char *notes;     /* the probe's own notes (not owned), or NULL */
+	struct sp_sts_verdict sts; /* the domain's MTA-STS / TLS-RPT (stsjudge.c) */
 };
 
 /*
@@ -59,6 +63,14 @@ struct sp_report {
 int sp_judge(const struct sp_config *cfg, const smtpprobe_result *const *results, size_t n,
 	const char *notes, struct sp_report *rep);
 void sp_report_free(struct sp_report *rep);
+/* The report's state from its targets' (as --mx-policy combines them) and the domain's verdicts. */
+void sp_report_combine(const struct sp_config *cfg, struct sp_report *rep);
+/*
+ * MTA-STS and TLS-RPT (stsjudge.c): the domain's verdict into rep->sts,
+ * the targets' verdicts adjusted to the policy, the state combined again.
+ * @p s NULL: nothing to judge.
+ */
+void sp_judge_sts(const struct sp_config *cfg, const smtpprobe_sts *s, struct sp_report *rep);
 /* Judged and worded as one target: one host, or a domain whose MX lookup failed. */
 bool sp_report_single(const struct sp_config *cfg, const struct sp_report *rep);
 enum sp_state sp_worst(enum sp_state a, enum sp_state b);
@@ -67,6 +79,8 @@ int64_t sp_total_usec(const smtpprobe_result *r);
 /* Whole days the certificate is still valid (negative once expired). @return
  * false when no certificate was seen. */
 bool sp_cert_days(const smtpprobe_result *r, long *days);
+/* The same for a notAfter of @p end (Unix seconds; 0: none, false). */
+bool sp_days_left(int64_t end, long *days);
 
 /*
  * A reply as one line, the way it is judged and shown: "250 2.1.5 Ok" (-e

@@ -75,6 +75,7 @@ report(const struct sp_config *cfg, const smtpprobe_probe *p, const struct sp_tr
 		unknown(cfg->output, "out of memory");
 		return SP_UNKNOWN;
 	}
+	sp_judge_sts(cfg, smtpprobe_probe_sts(p), &rep);
 	state = rep.state;
 	if (cfg->output == SP_OUTPUT_LLD)
 		state = sp_output_lld(stdout, cfg, &rep, t);

@@ -52,7 +52,7 @@ enum {
 	OPT_OUTPUT, OPT_EXTRA_OPTS, OPT_SNI, OPT_INSECURE, OPT_CA_FILE,
 	OPT_CA_PATH, OPT_TLS_MIN, OPT_AUTHFILE, OPT_ALLOW_PLAINTEXT,
 	OPT_MX_POLICY, OPT_DNS_SERVER, OPT_MAX_TARGETS, OPT_REQUIRE_FCRDNS,
-	OPT_NO_PIPELINING,
+	OPT_NO_PIPELINING, OPT_MTA_STS, OPT_TLSRPT,
 };
 
 /* ':' first: getopt reports a missing argument as ':' and prints nothing. */
@@ -72,6 +72,8 @@ static const struct option long_options[] = {
 	{ "fqdn", required_argument, NULL, 'F' },
 	{ "lmtp", no_argument, NULL, 'L' },
 	{ "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
+	{ "mta-sts", no_argument, NULL, OPT_MTA_STS },
+	{ "tlsrpt", no_argument, NULL, OPT_TLSRPT },
 	{ "from", required_argument, NULL, 'f' },
 	{ "rcpt", required_argument, NULL, OPT_RCPT },
 	{ "notify", required_argument, NULL, OPT_NOTIFY },
@@ -133,7 +135,7 @@ struct parser {
 	bool bare_sni;          /* --sni without =NAME: a NAME after a space is a stray word */
 
 	/* given on the command line (or the ini), for the checks across options */
-	bool host, mx, starttls, tls, data, from, plaintext_auth;
+	bool host, mx, starttls, tls, data, from, plaintext_auth, insecure;
 	size_t rcpts, commands;
 
 	/* parts of one library call each; strings point into args, except the password */
@@ -949,7 +951,9 @@ security_option(struct parser *ps, int c, char *arg)
 	switch (c) {
 	case 'S': return opt_tls_mode(ps, SMTPPROBE_TLS_STARTTLS);
 	case 's': return opt_tls_mode(ps, SMTPPROBE_TLS_IMPLICIT);
-	case OPT_INSECURE: return lib_set(ps, smtpprobe_opts_set_tls_verify(ps->o, false), NULL);
+	case OPT_INSECURE:
+		ps->insecure = true;
+		return lib_set(ps, smtpprobe_opts_set_tls_verify(ps->o, false), NULL);
 	case OPT_SNI: return opt_sni(ps, arg);
 	case OPT_CA_FILE: return opt_ca(ps, &ps->ca_file, arg);
 	case OPT_CA_PATH: return opt_ca(ps, &ps->ca_path, arg);
@@ -977,6 +981,8 @@ plugin_option(struct parser *ps, int c, const char *arg)
 	case 'q': cfg->ignore_quit_failure = true; return 0;
 	case 'D': return opt_certificate(ps, arg);
 	case OPT_REQUIRE_FCRDNS: cfg->require_fcrdns = true; return 0;
+	case OPT_MTA_STS: cfg->mta_sts = true; return 0;
+	case OPT_TLSRPT: cfg->tlsrpt = true; return 0;
 	case OPT_MX_POLICY: return opt_mx_policy(ps, arg);
 	case 'w': return opt_level(ps, &cfg->warn, arg);
 	case 'c': return opt_level(ps, &cfg->crit, arg);
@@ -1075,6 +1081,29 @@ check_combination(struct parser *ps)
 	return 0;
 }
 
+/*
+ * MTA-STS is about a domain's MX hosts, each with STARTTLS and a verified
+ * certificate (RFC 8461 4.2): it needs -M, brings -S, refuses what
+ * would undo that.
+ */
+static int
+check_mta_sts(struct parser *ps)
+{
+	const struct sp_config *cfg = ps->cfg;
+
+	if (cfg->mta_sts && !ps->mx)
+		return fail(ps, "--mta-sts checks a domain's policy: give -M DOMAIN");
+	if (cfg->tlsrpt && !ps->mx)
+		return fail(ps, "--tlsrpt checks a domain's record: give -M DOMAIN");
+	if (cfg->mta_sts && ps->insecure)
+		return fail(ps, "--mta-sts needs verified certificates: drop --insecure");
+	if (cfg->mta_sts && ps->tls)
+		return fail(ps, "--mta-sts checks STARTTLS on port 25 (it implies -S): drop -s/--tls");
+	if (cfg->mta_sts)
+		ps->starttls = true;
+	return 0;
+}
+
 /* What the plugin will not do, though each option alone is fine. */
 static int
 check_tls_needs(struct parser *ps)
@@ -1106,6 +1135,9 @@ apply_pending(struct parser *ps)
 	if (ps->auth_mech != SMTPPROBE_AUTH_NONE &&
 	    lib_set(ps, smtpprobe_opts_set_auth(ps->o, ps->auth_mech, ps->user, ps->pass), NULL) < 0)
 		return -1;
+	if (smtpprobe_opts_set_mta_sts(ps->o, cfg->mta_sts) == -1 ||
+	    smtpprobe_opts_set_tlsrpt(ps->o, cfg->tlsrpt) == -1)
+		return fail(ps, "out of memory");
 	if (smtpprobe_opts_set_rdns(ps->o, rdns, cfg->require_fcrdns ? 0 : RDNS_SHOWN_GRACE_MS) == -1 ||
 	    smtpprobe_opts_set_resolve_only(ps->o, cfg->output == SP_OUTPUT_LLD) == -1)
 		return fail(ps, "out of memory");
@@ -1217,7 +1249,7 @@ sp_options_parse(int argc, char **argv, struct sp_config *cfg, char *err, size_t
 	if (ps.args.n > 0)
 		act = run_getopt(&ps); /* after an error, still for --output */
 	if (act == SP_RUN && (read_secrets(&ps) < 0 || check_combination(&ps) < 0 ||
-			check_tls_needs(&ps) < 0 || apply_pending(&ps) < 0))
+			check_mta_sts(&ps) < 0 || check_tls_needs(&ps) < 0 || apply_pending(&ps) < 0))
 		act = SP_USAGE_ERROR;
 	parser_free(&ps);
 	if (act != SP_RUN)

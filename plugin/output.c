@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "stsoutput.h"
 
 size_t
 sp_utf8_len(const unsigned char *s, size_t n)
@@ -103,6 +104,18 @@ json_str(FILE *out, const char *s)
 	fputc('"', out);
 	json_chars(out, s, strlen(s));
 	fputc('"', out);
+}
+
+void
+sp_json_str(FILE *out, const char *s)
+{
+	json_str(out, s);
+}
+
+void
+sp_put_printable(FILE *out, const char *s)
+{
+	puts_safe(out, s);
 }
 
 /* ------------------------------------------------------------ verdicts in words */
@@ -364,7 +377,11 @@ reason_text(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, 
 		ok_summary(v->r, buf, len);
 		return;
 	case SP_REASON_STATUS:
-		say(buf, len, "%s", smtpprobe_result_reason(v->r));
+		say(buf, len, "%s%s", smtpprobe_result_reason(v->r),
+			v->sts_testing ? " (MTA-STS testing)" : "");
+		return;
+	case SP_REASON_STS_UNCOVERED:
+		sp_sts_uncovered_text(v, buf, len);
 		return;
 	case SP_REASON_REPLY:
 	case SP_REASON_RELAY_OPEN:
@@ -453,6 +470,19 @@ multi_summary(const struct sp_config *cfg, const struct sp_report *rep, char *bu
 		append(buf, len, "; %s", rep->notes);
 }
 
+/* The domain's MTA-STS / TLS-RPT part leads: it is about every target. */
+static void
+sts_first(const struct sp_report *rep, char *buf, size_t len)
+{
+	char sts[WHY_MAX], rest[SUMMARY_MAX];
+
+	sp_sts_summary(rep, sts, sizeof(sts));
+	if (*sts == '\0')
+		return;
+	snprintf(rest, sizeof(rest), "%s", buf);
+	say(buf, len, "%s; %s", sts, rest);
+}
+
 /* The status line's text after "SMTP STATE - ". */
 static void
 summary(const struct sp_config *cfg, const struct sp_report *rep, char *buf, size_t len)
@@ -468,6 +498,7 @@ summary(const struct sp_config *cfg, const struct sp_report *rep, char *buf, siz
 	} else {
 		multi_summary(cfg, rep, buf, len);
 	}
+	sts_first(rep, buf, len);
 }
 
 static void
@@ -652,12 +683,14 @@ sp_output_nagios(FILE *out, const struct sp_config *cfg, const struct sp_report 
 				label(rep->v[i].r, lab, sizeof(lab));
 			perfdata(out, cfg, &rep->v[i], lab);
 		}
+		sp_sts_perfdata(out, cfg, rep);
 	}
 	fputc('\n', out);
 	if (cfg->verbose == 0)
 		return;
 	for (size_t i = 0; i < rep->n; i++)
 		long_target(out, &rep->v[i]);
+	sp_sts_long(out, rep);
 	if (t != NULL && t->n > 0)
 		transcript_out(out, cfg, t);
 }
@@ -841,6 +874,7 @@ sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *r
 		json_target(out, cfg, &rep->v[i]);
 	}
 	fputc(']', out);
+	sp_sts_json(out, rep);
 	if (t != NULL && cfg->verbose > 0 && t->n > 0)
 		json_transcript(out, t);
 	fputs("}\n", out);
