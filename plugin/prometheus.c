@@ -319,6 +319,31 @@ static const struct {
 	{ "probe_tls_version_info", "The TLS version negotiated, as OpenSSL names it.", fam_tls_version },
 };
 
+/*
+ * The domain's MTA-STS policy mode (SPEC 10), "unknown" when no valid
+ * policy was found: one sample, the domain's, with the MX labels empty as
+ * for the domain's own target.
+ */
+static void
+mta_sts_mode(FILE *out, const struct sp_config *cfg, const struct sp_report *rep)
+{
+	static const char *const modes[] = { "unknown", "none", "testing", "enforce" };
+	smtpprobe_sts_mode m;
+	bool first = true;
+
+	if (!rep->sts.sts || rep->sts.s == NULL)
+		return;
+	m = smtpprobe_sts_policy_mode(rep->sts.s);
+	fputs("# HELP probe_mta_sts_mode_info The domain's MTA-STS policy mode (unknown: no valid policy).\n"
+	      "# TYPE probe_mta_sts_mode_info gauge\nprobe_mta_sts_mode_info", out);
+	label(out, &first, "target", smtpprobe_opts_mx_domain(cfg->lib));
+	label(out, &first, "mx", "");
+	label(out, &first, "address", "");
+	label(out, &first, "family", "");
+	label(out, &first, "mode", (unsigned)m <= SMTPPROBE_STS_MODE_ENFORCE ? modes[m] : "unknown");
+	fputs("} 1\n", out);
+}
+
 void
 sp_output_prometheus(FILE *out, const struct sp_config *cfg, const struct sp_report *rep)
 {
@@ -330,7 +355,7 @@ sp_output_prometheus(FILE *out, const struct sp_config *cfg, const struct sp_rep
 
 		for (size_t t = 0; t < rep->n; t++)
 			families[i].put(&f, &rep->v[t]);
-	}
+	}	mta_sts_mode(out, cfg, rep);
 }
 
 void
