@@ -1,13 +1,53 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sts.c - the public accessors of a domain's MTA-STS and TLS-RPT facts
- * (struct smtpprobe_sts, filled by mtasts.c).
+ * sts.c - a domain's MTA-STS and TLS-RPT facts (struct smtpprobe_sts):
+ * the pure steps mtasts.c takes to fill them, and the public accessors.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 
 #include "mtasts.h"
+
+_Static_assert((int)SP_STS_TXT_OK == (int)SP_TLSRPT_OK && (int)SP_STS_TXT_NONE == (int)SP_TLSRPT_NONE &&
+	(int)SP_STS_TXT_SEVERAL == (int)SP_TLSRPT_SEVERAL &&
+	(int)SP_STS_TXT_MALFORMED == (int)SP_TLSRPT_MALFORMED, "the two TXT verdicts agree");
+_Static_assert((int)SMTPPROBE_STS_FAULT_TOO_MANY_MX == (int)SP_STS_FAULT_TOO_MANY_MX &&
+	(int)SMTPPROBE_STS_FAULT_BAD_MAX_AGE == (int)SP_STS_FAULT_BAD_MAX_AGE &&
+	(int)SMTPPROBE_STS_FAULT_NONE == (int)SP_STS_FAULT_NONE, "faults mirrored from stsparse.h");
+
+smtpprobe_txt_status
+sp_mtasts_txt_status(int dns_status, int parser_status)
+{
+	if (dns_status == SP_DNS_NXDOMAIN || dns_status == SP_DNS_NODATA)
+		return SMTPPROBE_TXT_NONE;
+	if (dns_status != 0)
+		return SMTPPROBE_TXT_DNS_ERROR;
+	switch (parser_status) {
+	case SP_STS_TXT_OK:
+		return SMTPPROBE_TXT_OK;
+	case SP_STS_TXT_SEVERAL:
+		return SMTPPROBE_TXT_SEVERAL;
+	case SP_STS_TXT_MALFORMED:
+		return SMTPPROBE_TXT_MALFORMED;
+	default:
+		return SMTPPROBE_TXT_NONE;
+	}
+}
+
+void
+sp_mtasts_take_policy(struct smtpprobe_sts *s, const char *text, size_t len)
+{
+	static const smtpprobe_sts_mode modes[] = {
+		[SP_STS_MODE_NONE] = SMTPPROBE_STS_MODE_NONE,
+		[SP_STS_MODE_TESTING] = SMTPPROBE_STS_MODE_TESTING,
+		[SP_STS_MODE_ENFORCE] = SMTPPROBE_STS_MODE_ENFORCE,
+	};
+
+	s->mode = SMTPPROBE_STS_MODE_UNKNOWN;
+	if (sp_sts_policy_parse(text, len, &s->policy) == 0)
+		s->mode = modes[s->policy.mode];
+}
 
 smtpprobe_txt_status
 smtpprobe_sts_txt_status(const smtpprobe_sts *s)
