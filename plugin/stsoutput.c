@@ -349,7 +349,8 @@ json_sts(FILE *out, const struct sp_report *rep)
 	char why[600] = "";
 
 	sts_part(sv, why, sizeof(why));
-	fprintf(out, ",\"mta_sts\":{\"state\":\"%s\",\"reason\":", sp_state_name(sv->state));
+	fprintf(out, ",\"mta_sts\":{\"state\":\"%s\",\"exit_code\":%d,\"reason\":",
+		sp_state_name(sv->state), (int)sv->state);
 	sp_json_str(out, why);
 	fprintf(out, ",\"txt\":\"%s\",\"id\":", txt_names[smtpprobe_sts_txt_status(s)]);
 	sp_json_str(out, smtpprobe_sts_txt_id(s));
@@ -378,8 +379,8 @@ sp_sts_json(FILE *out, const struct sp_report *rep)
 		json_sts(out, rep);
 	if (smtpprobe_sts_tlsrpt_status(s) == SMTPPROBE_TXT_NOT_ASKED)
 		return;
-	fprintf(out, ",\"tls_rpt\":{\"state\":\"%s\",\"status\":\"%s\",\"rua\":%zu",
-		sp_state_name(sv->rpt_state), txt_names[smtpprobe_sts_tlsrpt_status(s)],
+	fprintf(out, ",\"tls_rpt\":{\"state\":\"%s\",\"exit_code\":%d,\"status\":\"%s\",\"rua\":%zu",
+		sp_state_name(sv->rpt_state), (int)sv->rpt_state, txt_names[smtpprobe_sts_tlsrpt_status(s)],
 		smtpprobe_sts_tlsrpt_rua_count(s));
 	json_records(out, smtpprobe_sts_tlsrpt_count(s), smtpprobe_sts_tlsrpt_record, s);
 	fputc('}', out);
