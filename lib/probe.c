@@ -424,13 +424,13 @@ smtpprobe_probe_start(struct event_base *base, const smtpprobe_opts *opts,
 	}
 	p->cb = *cb;
 	p->arg = arg;
-	/* MTA-STS first: its lookups and fetch run while the MX set dials. */
-	if (p->mtasts != NULL)
-		sp_mtasts_start(p->mtasts);
+	/* The MX query leaves first; MTA-STS's lookups and fetch run beside it. */
 	if (p->mxset != NULL)
 		sp_mxset_start(p->mxset);
 	else
 		start_hosts(p);
+	if (p->mtasts != NULL)
+		sp_mtasts_start(p->mtasts);
 	maybe_finish(p);
 	return p;
 }
