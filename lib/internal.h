@@ -74,6 +74,7 @@ struct smtpprobe_opts {
 	bool resolve_only;   /* MX: find hosts and addresses, dial nothing */
 	bool mta_sts;        /* MX: the domain's MTA-STS policy (mtasts.c) */
 	bool tlsrpt;         /* MX: the domain's TLS-RPT record */
+	smtpprobe_dane dane;
 };
 
 /* The port to dial: as set, else 465 for implicit TLS, else 25. */
@@ -147,6 +148,7 @@ struct smtpprobe_result {
 	int local_errno;     /* SMTPPROBE_E_LOCAL: what failed, 0 otherwise */
 	bool starttls_offered; /* the first EHLO listed STARTTLS */
 	int sts_pattern;     /* MTA-STS: the policy pattern covering host, -1 none */
+	struct sp_dane_facts *dane; /* with DANE on: what it learnt (dane.h) */
 };
 
 struct smtpprobe_result *sp_result_new(const char *host, unsigned port);

@@ -52,7 +52,7 @@ enum {
 	OPT_OUTPUT, OPT_EXTRA_OPTS, OPT_SNI, OPT_INSECURE, OPT_CA_FILE,
 	OPT_CA_PATH, OPT_TLS_MIN, OPT_AUTHFILE, OPT_ALLOW_PLAINTEXT,
 	OPT_MX_POLICY, OPT_DNS_SERVER, OPT_MAX_TARGETS, OPT_REQUIRE_FCRDNS,
-	OPT_NO_PIPELINING, OPT_MTA_STS, OPT_TLSRPT,
+	OPT_NO_PIPELINING, OPT_DANE, OPT_MTA_STS, OPT_TLSRPT,
 };
 
 /* ':' first: getopt reports a missing argument as ':' and prints nothing. */
@@ -93,6 +93,7 @@ static const struct option long_options[] = {
 	{ "certificate", required_argument, NULL, 'D' },
 	{ "sni", optional_argument, NULL, OPT_SNI },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "dane", optional_argument, NULL, OPT_DANE },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "ca-path", required_argument, NULL, OPT_CA_PATH },
 	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
@@ -135,7 +136,9 @@ struct parser {
 	bool bare_sni;          /* --sni without =NAME: a NAME after a space is a stray word */
 
 	/* given on the command line (or the ini), for the checks across options */
-	bool host, mx, starttls, tls, data, from, plaintext_auth, insecure;
+	bool host, mx, starttls, tls, data, from, plaintext_auth;
+	bool insecure, literal; /* --insecure; a -H or -M that is an IP literal */
+	smtpprobe_dane dane;
 	size_t rcpts, commands;
 
 	/* parts of one library call each; strings point into args, except the password */
@@ -280,6 +283,15 @@ check_host(struct parser *ps, const char *s)
 	return 0;
 }
 
+/* An IP address as -H takes it ("192.0.2.1", "2001:db8::1"). */
+static bool
+is_ip(const char *s)
+{
+	unsigned char bin[16];
+
+	return inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1;
+}
+
 /* "[192.0.2.1]" or "[IPv6:2001:db8::1]", RFC 5321's address literals. */
 static bool
 is_address_literal(const char *s, size_t len)
@@ -376,6 +388,7 @@ opt_host(struct parser *ps, const char *arg)
 
 	if (check_host(ps, arg) < 0)
 		return -1;
+	ps->literal |= is_ip(arg);
 	if (!ps->cli_hosts && !from_ini(ps, arg)) {
 		replace = true;
 		ps->cli_hosts = true;
@@ -395,6 +408,7 @@ opt_mx(struct parser *ps, const char *arg)
 {
 	if (check_host(ps, arg) < 0)
 		return -1;
+	ps->literal |= is_ip(arg);
 	ps->mx = true;
 	return lib_set(ps, smtpprobe_opts_set_mx(ps->o, arg, smtpprobe_opts_port(ps->o)), arg);
 }
@@ -695,6 +709,19 @@ opt_tls_mode(struct parser *ps, smtpprobe_tls mode)
 	return lib_set(ps, smtpprobe_opts_set_tls(ps->o, mode), NULL);
 }
 
+/* --dane[=require|auto]: alone, require (SPEC 8). */
+static int
+opt_dane(struct parser *ps, const char *arg)
+{
+	if (arg == NULL || strcasecmp(arg, "require") == 0)
+		ps->dane = SMTPPROBE_DANE_REQUIRE;
+	else if (strcasecmp(arg, "auto") == 0)
+		ps->dane = SMTPPROBE_DANE_AUTO;
+	else
+		return fail(ps, "%s: \"%s\" is not require or auto", ps->name, arg);
+	return lib_set(ps, smtpprobe_opts_set_dane(ps->o, ps->dane), NULL);
+}
+
 /* -D WARN[,CRIT]: days; a lone WARN means CRIT 0, as check_smtp does. */
 static int
 opt_certificate(struct parser *ps, const char *arg)
@@ -954,6 +981,7 @@ security_option(struct parser *ps, int c, char *arg)
 	case OPT_INSECURE:
 		ps->insecure = true;
 		return lib_set(ps, smtpprobe_opts_set_tls_verify(ps->o, false), NULL);
+	case OPT_DANE: return opt_dane(ps, arg);
 	case OPT_SNI: return opt_sni(ps, arg);
 	case OPT_CA_FILE: return opt_ca(ps, &ps->ca_file, arg);
 	case OPT_CA_PATH: return opt_ca(ps, &ps->ca_path, arg);
@@ -1104,11 +1132,29 @@ check_mta_sts(struct parser *ps)
 	return 0;
 }
 
+/* DANE authenticates a name by its certificate: it needs both, and STARTTLS unless -s. */
+static int
+check_dane(struct parser *ps)
+{
+	if (ps->insecure)
+		return fail(ps, "--dane and --insecure exclude each other: DANE is certificate authentication");
+	if (ps->literal)
+		return fail(ps, "--dane needs a host name, not an IP address: TLSA records belong to names");
+	if (ps->tls || ps->starttls)
+		return 0;
+	ps->starttls = true;
+	return lib_set(ps, smtpprobe_opts_set_tls(ps->o, SMTPPROBE_TLS_STARTTLS), NULL);
+}
+
 /* What the plugin will not do, though each option alone is fine. */
 static int
 check_tls_needs(struct parser *ps)
 {
-	bool tls = ps->starttls || ps->tls;
+	bool tls;
+
+	if (ps->dane != SMTPPROBE_DANE_OFF && check_dane(ps) < 0)
+		return -1;
+	tls = ps->starttls || ps->tls;
 
 	if (ps->auth_mech != SMTPPROBE_AUTH_NONE && !tls && !ps->plaintext_auth)
 		return fail(ps, "AUTH without TLS refused: use -S or -s, or --allow-plaintext-auth");
@@ -1136,7 +1182,9 @@ apply_pending(struct parser *ps)
 	    lib_set(ps, smtpprobe_opts_set_auth(ps->o, ps->auth_mech, ps->user, ps->pass), NULL) < 0)
 		return -1;
 	if (smtpprobe_opts_set_mta_sts(ps->o, cfg->mta_sts) == -1 ||
-	    smtpprobe_opts_set_tlsrpt(ps->o, cfg->tlsrpt) == -1)
+	    /* SPEC 9: TLS-RPT is looked up for a domain with any of the three */
+	    smtpprobe_opts_set_tlsrpt(ps->o, cfg->tlsrpt ||
+		(ps->mx && ps->dane != SMTPPROBE_DANE_OFF)) == -1)
 		return fail(ps, "out of memory");
 	if (smtpprobe_opts_set_rdns(ps->o, rdns, cfg->require_fcrdns ? 0 : RDNS_SHOWN_GRACE_MS) == -1 ||
 	    smtpprobe_opts_set_resolve_only(ps->o, cfg->output == SP_OUTPUT_LLD) == -1)

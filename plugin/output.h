@@ -14,8 +14,9 @@
 /* @return the length of a valid UTF-8 sequence at @p s (at most @p n bytes), or 0. */
 size_t sp_utf8_len(const unsigned char *s, size_t n);
 
-/* @p s as a JSON string; and @p s with what is not printable made safe. */
+/* @p s as a JSON string, quoted and escaped (broken UTF-8 as U+FFFD). */
 void sp_json_str(FILE *out, const char *s);
+/* @p s with what is not printable made safe. */
 void sp_put_printable(FILE *out, const char *s);
 
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
