@@ -519,9 +519,10 @@ _mtasts_in_ns() {
 	mkdir -p "$MTASTS_DIR/resolver" || return 1
 	printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$MTASTS_DNS_ADDR" \
 		>"$MTASTS_DIR/resolver/resolv.conf"
-	env -u https_proxy -u HTTPS_PROXY -u http_proxy -u HTTP_PROXY \
+	with_resolv "$MTASTS_DIR/resolver/resolv.conf" \
+		env -u https_proxy -u HTTPS_PROXY -u http_proxy -u HTTP_PROXY \
 		SSL_CERT_FILE="$MTASTS_CA" SSL_CERT_DIR=/nonexistent \
-		with_resolv "$MTASTS_DIR/resolver/resolv.conf" timeout -k 2 30 "$@" </dev/null
+		timeout -k 2 30 "$@" </dev/null
 }
 
 # mtasts_sts_query DOMAIN: Debian's `mta-sts-query DOMAIN` itself, in the
