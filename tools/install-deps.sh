@@ -27,6 +27,10 @@
 # prometheus is there for promtool (`promtool check metrics`, which
 # tests/integration/prometheus.test runs on --output prometheus); its
 # Prometheus server service is disabled the same way.
+# nginx and postfix-mta-sts-resolver are the MTA-STS test bed
+# (tests/lib/mtasts.sh: a private nginx serving the policies over HTTPS;
+# the resolver's mta-sts-query is the second opinion on them); neither runs
+# as a system service: both are disabled the same way.
 #
 # Usage: tools/install-deps.sh        (as root, or as a user with sudo)
 set -eu
@@ -40,7 +44,7 @@ dpkg-dev debhelper lintian rpm mandoc
 icinga2 nagios4-core zabbix-agent curl python3-yaml
 dovecot-lmtpd python3-aiosmtpd
 nsd unbound ldnsutils bind9-dnsutils
-prometheus"
+prometheus nginx postfix-mta-sts-resolver"
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -125,14 +129,17 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 	$missing
 
-# DNS servers the tests run privately, and Prometheus (only promtool is
-# used): not system services (a system NSD
+# DNS servers and nginx the tests run privately, Prometheus (only promtool
+# is used) and the MTA-STS resolver daemon (only mta-sts-query is used):
+# not system services (a system NSD
 # listens on *:53; Unbound's service rewrites resolv.conf). Only for the
 # packages installed now: a service the machine already had is left alone.
 services=
 case " $missing " in *" nsd "*) services="$services nsd" ;; esac
 case " $missing " in *" unbound "*) services="$services unbound unbound-resolvconf" ;; esac
 case " $missing " in *" prometheus "*) services="$services prometheus" ;; esac
+case " $missing " in *" nginx "*) services="$services nginx" ;; esac
+case " $missing " in *" postfix-mta-sts-resolver "*) services="$services postfix-mta-sts-resolver" ;; esac
 for s in $services; do
 	if command -v systemctl >/dev/null 2>&1 && [ -e "/lib/systemd/system/$s.service" ]; then
 		# works without a running systemd too (it edits the unit links)

@@ -17,11 +17,15 @@
 #          assert_out ERE DESC (any line of stdout), assert_status N ERE DESC,
 #          assert_json PYEXPR DESC (stdout is JSON; PYEXPR over d is true)
 # Servers: free_port, wait_port_open HOST PORT SECS, wait_port_closed ...,
+#          addr_port_free ADDR PORT (UDP and TCP),
 #          dns_start DNSMASQ-RECORD-OPTIONS... -> DNS_PORT DNS_PID (a private
 #          dnsmasq on 127.0.0.1, stopped on exit),
 #          fake_start SCENARIO [ARGS...] -> FAKE_PORT FAKE_PID FAKE_LOG,
 #          fake_stop/proc_stop PID (any process the test started; once),
 #          cleanup_add CMD (run in reverse order on any exit)
+# resolv:  with_resolv_can_run PROGRAM DNS_PORT, with_resolv RESOLV_CONF CMD...
+#          (a program that asks the system's resolver, pointed at the test's
+#          DNS server in a private mount namespace)
 # Files:   t_tmp (the test's private temp dir; the only place written to)
 # Valgrind: SP_VALGRIND=1 [SP_VALGRIND_LOGDIR=DIR] [SP_TIME_FACTOR=N]: see
 #          run_plugin below (used by tools/sanitize.sh)
@@ -387,6 +391,22 @@ free_port() {
 	return 1
 }
 
+# addr_port_free ADDR PORT: ADDR:PORT can be bound, UDP and TCP (where a
+# private DNS server is to listen).
+addr_port_free() {
+	"$T_PY" - "$1" "$2" <<'PY' 2>/dev/null
+import socket, sys
+for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind((sys.argv[1], int(sys.argv[2])))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+PY
+}
+
 # port_open HOST PORT: something accepts connections there.
 port_open() {
 	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
@@ -408,6 +428,43 @@ wait_port_closed() {
 		[ "$(date +%s%N)" -lt "$_deadline" ] || return 1
 		sleep 0.05
 	done
+}
+
+# ------------------------------------------------------------------ resolv.conf
+
+# For a second opinion from a program that can only ask the system's
+# resolver (posttls-finger, postfix-mta-sts-resolver): it runs in a private
+# mount namespace where a resolv.conf of the test's own is bound over
+# /etc/resolv.conf; the machine's file is never changed.
+#
+# with_resolv_can_run PROGRAM DNS_PORT: 0 if PROGRAM can be run so: root,
+# PROGRAM and unshare installed, unshare -m permitted, the test's DNS server
+# on port 53 (resolv.conf takes no port). Else WITH_RESOLV_WHY says why.
+with_resolv_can_run() {
+	if [ "$(id -u)" -ne 0 ]; then
+		WITH_RESOLV_WHY="not root ($1 needs a private mount namespace)"
+		return 1
+	fi
+	if [ ! -x "$1" ] || ! command -v unshare >/dev/null 2>&1; then
+		WITH_RESOLV_WHY="$1 or unshare (util-linux) not installed"
+		return 1
+	fi
+	if [ "$2" != 53 ]; then
+		WITH_RESOLV_WHY="the test's DNS server is not on port 53 (resolv.conf takes no port)"
+		return 1
+	fi
+	if ! unshare -m true 2>/dev/null; then
+		WITH_RESOLV_WHY="unshare -m not permitted here"
+		return 1
+	fi
+	return 0
+}
+
+# with_resolv RESOLV_CONF CMD...: CMD with RESOLV_CONF as its
+# /etc/resolv.conf (exit 111 when the bind mount fails).
+with_resolv() {
+	# shellcheck disable=SC2016 # $1 is sh's
+	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf || exit 111; shift; exec "$@"' sh "$@"
 }
 
 # ------------------------------------------------------------------ fake server

@@ -443,20 +443,6 @@ _dnssec_sign() {
 
 # ------------------------------------------------------------------ servers
 
-# _dnssec_bindable ADDR PORT: both UDP and TCP can be bound there now.
-_dnssec_bindable() {
-	"$T_PY" - "$1" "$2" <<'PY' 2>/dev/null
-import socket, sys
-for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    try:
-        s.bind((sys.argv[1], int(sys.argv[2])))
-    except OSError:
-        sys.exit(1)
-    finally:
-        s.close()
-PY
-}
 
 # _dnssec_system_services: a running system nsd/unbound service is stopped
 # (by systemctl, or by the pid in its packaged pid file), with a diag line.
@@ -604,7 +590,7 @@ _dnssec_pick_resolver() {
 			_p=$(( (_n + _i * 7919) % 60000 ))
 			DNSSEC_RESOLVER=127.53.$(( _p / 240 )).$(( _p % 240 + 2 ))
 			DNSSEC_PORT=53
-			_dnssec_bindable "$DNSSEC_RESOLVER" 53 && return 0
+			addr_port_free "$DNSSEC_RESOLVER" 53 && return 0
 		done
 		t_diag "no 127.53.x.y with port 53 free; Unbound on a free port (no posttls-finger)"
 	fi
@@ -617,7 +603,7 @@ _dnssec_pick_port() {
 	local _i _p
 	for _i in 1 2 3 4 5 6 7 8 9 10; do
 		_p=$(free_port) || return 1
-		if _dnssec_bindable "$2" "$_p"; then
+		if addr_port_free "$2" "$_p"; then
 			printf -v "$1" '%s' "$_p"
 			return 0
 		fi
@@ -776,32 +762,15 @@ dq_flag() { case $DQ_FLAGS in *" $1 "*) return 0 ;; esac; return 1; }
 # ------------------------------------------------------------------ posttls-finger
 
 dnssec_posttls_can_run() {
-	if [ "$(id -u)" -ne 0 ]; then
-		DNSSEC_WHY="not root (posttls-finger needs a private mount namespace)"
-		return 1
-	fi
-	if [ ! -x /usr/sbin/posttls-finger ] || ! command -v unshare >/dev/null 2>&1; then
-		DNSSEC_WHY="posttls-finger (postfix) or unshare (util-linux) not installed"
-		return 1
-	fi
-	if [ "$DNSSEC_PORT" != 53 ]; then
-		DNSSEC_WHY="Unbound is not on port 53 (resolv.conf takes no port)"
-		return 1
-	fi
-	if ! unshare -m true 2>/dev/null; then
-		DNSSEC_WHY="unshare -m not permitted here"
-		return 1
-	fi
-	return 0
+	with_resolv_can_run /usr/sbin/posttls-finger "$DNSSEC_PORT" || { DNSSEC_WHY=$WITH_RESOLV_WHY; return 1; }
 }
 
 # dnssec_posttls_finger ARGS...: see the top of this file.
 dnssec_posttls_finger() {
 	local _ca=
 	[ ! -d /etc/ssl/certs ] || _ca="-P /etc/ssl/certs"
-	# shellcheck disable=SC2086,SC2016 # _ca is two words or none; $1 is sh's
-	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf || exit 111; shift; exec "$@"' \
-		sh "$DNSSEC_DIR/resolv.conf" \
+	# shellcheck disable=SC2086 # _ca is two words or none
+	with_resolv "$DNSSEC_DIR/resolv.conf" \
 		env MAIL_CONFIG="$DNSSEC_DIR/postfix" timeout -k 5 40 \
 		/usr/sbin/posttls-finger -t 10 -T 10 -l dane -a ipv4 $_ca "$@" </dev/null 2>&1
 }

@@ -25,6 +25,11 @@
 #                       (NAME: letters, digits, _). Its log lines say
 #                       postfix/NAME/smtpd[PID] (syslog_name=postfix/NAME), so
 #                       they never count as sessions of the main listener.
+#   pf_listener_at NAME ADDR:PORT [name=value ...]
+#                       the same on an address and port the caller chose
+#                       (e.g. several loopback addresses sharing one port,
+#                       as the MX hosts of a domain do); pf_start does not
+#                       wait for it: wait_port_open ADDR PORT after it
 #   pf_tls CERT KEY     TLS on every listener (main.cf): the certificate and
 #                       key, smtpd_tls_security_level=may (STARTTLS offered)
 #   pf_dovecot_start USER PASS
@@ -233,6 +238,10 @@ pf_start() {
 
 	cleanup_add pf_stop
 	PF_STARTED=1
+	# `postfix start` would run the same integrity checks again (seconds on
+	# a loaded machine); its quick-start file, which `postfix quick-stop`
+	# leaves, says they have just been run.
+	touch "$PF_DIR/queue/quick-start" || return 1
 	if ! _out=$(/usr/sbin/postfix -c "$PF_CONF" start 2>&1); then
 		t_diag "postfix start failed:"
 		printf '%s\n' "$_out" | t_diag_stream
@@ -257,9 +266,12 @@ pf_start() {
 # The pids of this instance: every process whose working directory is the
 # private queue directory (master chdirs there; its children inherit it).
 _pf_pids() {
-	_q=$(cd "$PF_DIR/queue" 2>/dev/null && pwd -P) || return 0
+	_q=$PF_DIR/queue
+	[ -d "$_q" ] || return 0
+	# -ef (same device and inode) is a shell test: no process per pid, which
+	# on a loaded machine made each scan take seconds
 	for _p in /proc/[0-9]*; do
-		[ "$(readlink "$_p/cwd" 2>/dev/null)" = "$_q" ] && echo "${_p#/proc/}"
+		[ "$_p/cwd" -ef "$_q" ] 2>/dev/null && echo "${_p#/proc/}"
 	done
 	return 0
 }
@@ -341,10 +353,16 @@ pf_main_add() { PF_MAIN_EXTRA+=("$@"); }
 # pf_listener NAME [name=value ...]: see the top of this file.
 pf_listener() {
 	_ln=$1; shift
-	case $_ln in *[!A-Za-z0-9_]* | '') t_diag "pf_listener: bad name '$_ln'"; return 1 ;; esac
 	_lp=$(free_port) || { t_diag "no free port"; return 1; }
+	pf_listener_at "$_ln" "127.0.0.1:$_lp" "$@" || return 1
 	printf -v "PF_PORT_$_ln" '%s' "$_lp"
-	PF_LISTENERS+=("127.0.0.1:$_lp inet n - n - - smtpd")
+}
+
+# pf_listener_at NAME ADDR:PORT [name=value ...]: see the top of this file.
+pf_listener_at() {
+	_ln=$1 _la=$2; shift 2
+	case $_ln in *[!A-Za-z0-9_]* | '') t_diag "pf_listener: bad name '$_ln'"; return 1 ;; esac
+	PF_LISTENERS+=("$_la inet n - n - - smtpd")
 	PF_LISTENERS+=("  -o { syslog_name = postfix/$_ln }")
 	for _o in "$@"; do
 		PF_LISTENERS+=("  -o { ${_o%%=*} = ${_o#*=} }")

@@ -18,8 +18,17 @@
 #                 SAN): a name mismatch for 127.0.0.1 and mail.probe.test
 #       selfsigned  CN=mail.probe.test with the good SANs, self-signed
 #   Sets TLSCA_DIR. Returns non-zero (with diag lines) on failure.
+#   tlsca_ca [DIR]      the CA alone (ca.crt, capath/), no server
+#                       certificate: for tlsca_server's own set
 #   tlsca_can_run       0 if the openssl command line is there (TLSCA_WHY)
 #   tlsca_days_left NAME  whole days until NAME.crt expires (floor)
+#   tlsca_server NAME valid|expired DNSNAME...
+#                       one more server certificate signed by the CA (after
+#                       tlsca_make or tlsca_ca), DIR/NAME.{crt,key,pem}:
+#                       CN = the first DNSNAME, a SAN DNS: entry for each
+#                       (wildcards as given, e.g. '*.wild.example'); `valid`
+#                       from an hour ago for 90 days, `expired` from 30 days
+#                       ago until 1 day ago
 #
 # Dates for the short-lived and expired certificates are set with
 # `openssl ca -startdate/-enddate` (OpenSSL 3.0's `x509 -req` has no way to
@@ -64,9 +73,10 @@ _tlsca_issue() {
 	cat "$_d/$_n.key" "$_d/$_n.crt" >"$_d/$_n.pem"
 }
 
-tlsca_make() {
+# tlsca_ca [DIR]: see the top of this file.
+tlsca_ca() {
 	TLSCA_DIR=${1:-$(t_tmp)/ca}
-	local _d=$TLSCA_DIR _san _ago _h
+	local _d=$TLSCA_DIR _h
 	mkdir -p "$_d/newcerts" "$_d/capath" || return 1
 	: >"$_d/index.txt"
 	echo 1000 >"$_d/serial"
@@ -95,7 +105,13 @@ CACNF
 	# --ca-path wants the c_rehash layout: HASH.0 -> the certificate
 	_h=$(openssl x509 -noout -hash -in "$_d/ca.crt") || return 1
 	cp "$_d/ca.crt" "$_d/capath/$_h.0" || return 1
+	chmod 0600 "$_d/ca.key"
+}
 
+tlsca_make() {
+	local _san _ago _d
+	tlsca_ca "$@" || return 1
+	_d=$TLSCA_DIR
 	_san="DNS:$TLSCA_CN,IP:127.0.0.1"
 	_ago=$(_tlsca_date "-1 hour")
 	_tlsca_issue good "$TLSCA_CN" "$_san" "$_ago" "$(_tlsca_date '+90 days')" || return 1
@@ -115,6 +131,25 @@ CACNF
 	chmod 0600 "$_d"/*.key "$_d"/*.pem
 	chmod 0644 "$_d"/*.crt
 	return 0
+}
+
+# tlsca_server NAME valid|expired DNSNAME...: see the top of this file.
+tlsca_server() {
+	local _n=$1 _v=$2 _san="" _h _start _end
+	shift 2
+	if [ $# -eq 0 ] || [ -z "$TLSCA_DIR" ]; then
+		t_diag "tlsca_server: no names, or no CA yet"
+		return 1
+	fi
+	case $_v in
+	valid) _start=$(_tlsca_date "-1 hour") _end=$(_tlsca_date '+90 days') ;;
+	expired) _start=$(_tlsca_date "-30 days") _end=$(_tlsca_date '-1 day') ;;
+	*) t_diag "tlsca_server: validity is valid or expired, not '$_v'"; return 1 ;;
+	esac
+	for _h in "$@"; do _san="$_san${_san:+,}DNS:$_h"; done
+	_tlsca_issue "$_n" "$1" "$_san" "$_start" "$_end" || return 1
+	chmod 0600 "$TLSCA_DIR/$_n.key" "$TLSCA_DIR/$_n.pem"
+	chmod 0644 "$TLSCA_DIR/$_n.crt"
 }
 
 # tlsca_days_left NAME: whole days (rounded down) until NAME.crt expires.
