@@ -323,6 +323,8 @@ tlsa_start(struct sp_target *t)
 
 	if (!dane_on(t) || t->result->dane == NULL)
 		return;
+	/* The TLS context first: loading it blocks the loop, and would count as lookup time. */
+	(void)t->env.tls_ctx(t->env.owner);
 	t->tlsa_start = elapsed(t);
 	if ((rs = t->env.resolver(t->env.owner)) != NULL)
 		t->tlsa = sp_resolve_tlsa(rs, t->host, sp_opts_port(t->env.opts), tlsa_done, t);

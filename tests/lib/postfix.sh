@@ -238,6 +238,10 @@ pf_start() {
 
 	cleanup_add pf_stop
 	PF_STARTED=1
+	# `postfix start` would run the same integrity checks again (seconds on
+	# a loaded machine); its quick-start file, which `postfix quick-stop`
+	# leaves, says they have just been run.
+	touch "$PF_DIR/queue/quick-start" || return 1
 	if ! _out=$(/usr/sbin/postfix -c "$PF_CONF" start 2>&1); then
 		t_diag "postfix start failed:"
 		printf '%s\n' "$_out" | t_diag_stream
@@ -262,9 +266,12 @@ pf_start() {
 # The pids of this instance: every process whose working directory is the
 # private queue directory (master chdirs there; its children inherit it).
 _pf_pids() {
-	_q=$(cd "$PF_DIR/queue" 2>/dev/null && pwd -P) || return 0
+	_q=$PF_DIR/queue
+	[ -d "$_q" ] || return 0
+	# -ef (same device and inode) is a shell test: no process per pid, which
+	# on a loaded machine made each scan take seconds
 	for _p in /proc/[0-9]*; do
-		[ "$(readlink "$_p/cwd" 2>/dev/null)" = "$_q" ] && echo "${_p#/proc/}"
+		[ "$_p/cwd" -ef "$_q" ] 2>/dev/null && echo "${_p#/proc/}"
 	done
 	return 0
 }
