@@ -4,7 +4,8 @@
  * count as host names, IP literals, the hosts file, and exactly one
  * completion for every lookup of every type, also when it is cancelled or
  * its resolver is freed while the query is still out (to a resolver that
- * never answers: a bound UDP socket nobody reads).
+ * never answers: a bound UDP socket nobody reads); TXT records joined and
+ * bounded against the scripted resolver below.
  *
  * The DANE lookups against a scripted resolver in this process (UDP and
  * TCP on one port, each answering as told): the AD bit of answers and of
@@ -112,7 +113,7 @@ hosts_file(void **state)
 /* ------------------------------------------------------------ completions */
 
 struct counts {
-	int addrs, mx, names, tlsa, last_status;
+	int addrs, mx, names, tlsa, txt, last_status;
 };
 
 static void
@@ -134,6 +135,16 @@ on_mx(void *arg, int status, const struct sp_mxrecs *mx)
 	c->last_status = status;
 	assert_int_equal(mx->n, 0);
 	assert_false(mx->null_mx);
+}
+
+static void
+on_txt_count(void *arg, int status, const struct sp_txtset *set)
+{
+	struct counts *c = arg;
+
+	c->txt++;
+	c->last_status = status;
+	assert_int_equal(set->n, 0);
 }
 
 static void
@@ -216,13 +227,15 @@ one_completion_each(void **state)
 	assert_non_null(sp_resolve_addrs_dnssec(rs, "mx1.example.org", SMTPPROBE_FAMILY_ANY,
 		on_addrs, &c));
 	assert_non_null(sp_resolve_tlsa(rs, "mx1.example.org.", 25, on_tlsa_count, &c));
+	assert_non_null(sp_resolve_txt(rs, "_mta-sts.example.org", on_txt_count, &c));
 	event_base_loop(base, EVLOOP_NONBLOCK);
-	assert_int_equal(c.mx + c.addrs + c.names + c.tlsa, 1);
+	assert_int_equal(c.mx + c.addrs + c.names + c.tlsa + c.txt, 1);
 	sp_resolver_free(rs);
 	assert_int_equal(c.mx, 3);
 	assert_int_equal(c.addrs, 3);
 	assert_int_equal(c.names, 1);
 	assert_int_equal(c.tlsa, 1);
+	assert_int_equal(c.txt, 1);
 	assert_int_equal(c.last_status, SP_DNS_CANCELLED);
 
 	/* Nothing of the resolver is left to keep the loop running. */
@@ -382,6 +395,11 @@ put_record(unsigned char *p, unsigned qtype, unsigned i)
 		len = sizeof(mx);
 		memcpy(rdata, mx, len);
 		break;
+	case DNS_T_TXT:           /* one record, two strings: "v=STS" "v1; id=a" */
+		len = 15;
+		memcpy(rdata, "\x05v=STS\x08v1; id=", 14);
+		rdata[14] = (unsigned char)('a' + i);
+		break;
 	default:                  /* TLSA 3 1 1 */
 		len = 35;
 		rdata[0] = 3, rdata[1] = 1, rdata[2] = 1, rdata[3] = (unsigned char)i;
@@ -530,7 +548,7 @@ struct got {
 	int calls, status;
 	bool ad, via_tcp;
 	int tcp_error;
-	size_t n;
+	size_t n, dropped;
 };
 
 static void
@@ -566,6 +584,22 @@ got_addrs(void *arg, int status, const struct sp_addrs *a)
 	g->status = status;
 	g->ad = a->ad;
 	g->n = a->n;
+}
+
+static void
+got_txt(void *arg, int status, const struct sp_txtset *set)
+{
+	struct got *g = arg;
+
+	g->calls++;
+	g->status = status;
+	g->n = set->n;
+	g->dropped = set->dropped;
+	/* The set lives for the call only: its text is checked here. */
+	if (set->n > 0) {
+		assert_int_equal(set->rec[0].len, 13);
+		assert_string_equal(set->rec[0].txt, "v=STSv1; id=a");
+	}
 }
 
 /* Runs the loop until @p g has its completion, or @p secs pass. */
@@ -611,6 +645,47 @@ tlsa_case(struct event_base *base, struct fake_dns *f)
 	sp_resolver_free(rs);
 	assert_int_equal(g.calls, 1);
 	return g;
+}
+
+/*
+ * TXT records: each record's strings joined, at most SP_MAX_TXT kept and
+ * the rest counted, NXDOMAIN and NODATA as such; one completion each.
+ */
+static void
+txt_records(void **state)
+{
+	static const struct {
+		struct script udp;
+		int status;
+		size_t n, dropped;
+	} cases[] = {
+		{ { .records = 2 }, 0, 2, 0 },
+		{ { .records = SP_MAX_TXT + 2 }, 0, SP_MAX_TXT, 2 },
+		{ { .records = 0 }, SP_DNS_NODATA, 0, 0 },
+		{ { .rcode = 3 }, SP_DNS_NXDOMAIN, 0, 0 },
+	};
+	struct event_base *base = event_base_new();
+
+	(void)state;
+	assert_non_null(base);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_dns f = { .on_udp = cases[i].udp, .on_tcp = { .silent = true } };
+		struct sp_resolver *rs;
+		struct got g = { 0 };
+
+		fake_start(base, &f);
+		assert_non_null(rs = sp_resolver_new(base, "127.0.0.1", f.port));
+		assert_non_null(sp_resolve_txt(rs, "_mta-sts.example.org", got_txt, &g));
+		wait_for(base, &g, 10);
+		sp_resolver_free(rs);
+		assert_int_equal(g.calls, 1);
+		assert_int_equal(g.status, cases[i].status);
+		assert_int_equal(g.n, cases[i].n);
+		assert_int_equal(g.dropped, cases[i].dropped);
+		assert_int_equal(f.tcp_queries, 0);
+		fake_stop(&f);
+	}
+	event_base_free(base);
 }
 
 static void
@@ -850,6 +925,7 @@ main(void)
 		cmocka_unit_test(literals),
 		cmocka_unit_test(hosts_file),
 		cmocka_unit_test(one_completion_each),
+		cmocka_unit_test(txt_records),
 		cmocka_unit_test(tcp_reask),
 		cmocka_unit_test(dnssec_mx_addrs),
 		cmocka_unit_test(tcp_silent),
