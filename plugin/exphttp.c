@@ -13,14 +13,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "explog.h"
+#include "expquery.h"
 #include "exporter.h"
 #include "judge.h"
 #include "prometheus.h"
@@ -247,62 +246,40 @@ start_probe(struct sp_exporter *x, struct evhttp_request *req, const struct sp_m
 	}
 }
 
-/* A query parameter, given once; NULL when absent or given twice. */
-static const char *
-param(const struct evkeyvalq *q, const char *name, bool *twice)
-{
-	const char *v = NULL;
-
-	for (const struct evkeyval *kv = TAILQ_FIRST(q); kv != NULL; kv = TAILQ_NEXT(kv, next))
-		if (strcmp(kv->key, name) == 0) {
-			*twice = *twice || v != NULL;
-			v = kv->value;
-		}
-	return v;
-}
-
 static void
 on_probe(struct evhttp_request *req, void *arg)
 {
 	struct sp_exporter *x = arg;
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq q = { NULL, NULL };
-	const char *target = NULL, *module = NULL;
 	const struct sp_module *m;
 	char host[SP_TARGET_HOST_MAX + 1], err[200];
+	struct sp_query q;
 	unsigned port;
-	bool twice = false;
 
-	TAILQ_INIT(&q);
 	if (!method_ok(x, req))
 		return;
-	/* A %00 would end the decoded value early, unseen: refused whole. */
-	if (query == NULL || strstr(query, "%00") != NULL || evhttp_parse_query_str(query, &q) < 0 ||
-	    (target = param(&q, "target", &twice)) == NULL || (module = param(&q, "module", &twice)) == NULL ||
-	    twice) {
+	if (sp_query_parse(query, &q, err, sizeof(err)) < 0) {
 		refuse(x, req, SP_REJECT_BAD_REQUEST, 400, "Bad Request",
 			"give target=HOST[:PORT] and module=NAME, once each\n");
-		goto out;
+		return;
 	}
-	if (sp_target_parse(target, host, sizeof(host), &port, err, sizeof(err)) < 0) {
+	if (sp_target_parse(q.target, host, sizeof(host), &port, err, sizeof(err)) < 0) {
 		refuse(x, req, SP_REJECT_BAD_REQUEST, 400, "Bad Request", "bad target\n");
-		goto out;
+		return;
 	}
-	if ((m = sp_modules_find(&x->modset->mods, module)) == NULL) {
+	if ((m = sp_modules_find(&x->modset->mods, q.module)) == NULL) {
 		refuse(x, req, SP_REJECT_UNKNOWN_MODULE, 404, "Not Found", "unknown module\n");
-		goto out;
+		return;
 	}
 	if (!sp_allow_match(&m->allow, host)) {
 		refuse(x, req, SP_REJECT_FORBIDDEN, 403, "Forbidden", "target not allowed\n");
-		goto out;
+		return;
 	}
 	if (x->metrics.in_flight >= x->max_concurrent) {
 		refuse(x, req, SP_REJECT_CONCURRENCY, 503, "Service Unavailable", "too many probes\n");
-		goto out;
+		return;
 	}
-	start_probe(x, req, m, (size_t)(m - x->modset->mods.v), target, host, port);
-out:
-	evhttp_clear_headers(&q);
+	start_probe(x, req, m, (size_t)(m - x->modset->mods.v), q.target, host, port);
 }
 
 static void
