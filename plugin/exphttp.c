@@ -114,7 +114,7 @@ static void
 log_failure(const struct sp_inflight *f, const struct sp_report *rep, int64_t usec)
 {
 	const char *phase = "", *reason = "";
-	char state[4], secs[32];
+	char state[16], secs[32];
 
 	for (size_t i = 0; i < rep->n; i++)
 		if (sp_prometheus_failed_phase(&rep->v[i], &phase, &reason))
@@ -147,6 +147,8 @@ render(struct sp_inflight *f, char **text, size_t *len)
 		ok = rep.state == SP_OK;
 		if (!ok)
 			log_failure(f, &rep, usec);
+		else
+			sp_log(SP_LOG_DEBUG, "probe succeeded", "module", f->m->name, "target", f->target, NULL);
 		sp_report_free(&rep);
 	} else if (out != NULL)
 		sp_output_prometheus_unknown(out, "out of memory");

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -243,6 +244,21 @@ http_new(struct event_base *base)
 	return http;
 }
 
+/*
+ * Every probe is a descriptor or more (an MX module dials each address):
+ * the soft limit goes as far as the hard one allows.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -254,6 +270,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : 2;
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	sp_metrics_init(&x.metrics);
 	x.config_file = c.config_file;
 	x.max_concurrent = c.max_concurrent;
