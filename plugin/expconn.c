@@ -6,6 +6,7 @@
 #include <config.h>
 #endif
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -19,7 +20,7 @@
 
 struct conn {
 	struct bufferevent *bev; /* one reference ours */
-	time_t since;            /* reading a request since */
+	int64_t since;           /* reading a request since (ms, monotonic) */
 	bool busy;               /* a request is being answered */
 };
 
@@ -33,13 +34,13 @@ struct sp_conns {
 	bool paused;
 };
 
-static time_t
-now(void)
+static int64_t
+now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -69,7 +70,7 @@ make_bev(struct event_base *base, void *arg)
 	if ((v = realloc(c->v, (c->n + 1) * sizeof(*v))) != NULL) {
 		c->v = v;
 		bufferevent_incref(bev);
-		v[c->n++] = (struct conn){ bev, now(), false };
+		v[c->n++] = (struct conn){ bev, now_ms(), false };
 		pause_or_resume(c);
 	}
 	return bev;
@@ -85,12 +86,15 @@ freed_by_evhttp(struct bufferevent *bev)
 	return readcb == NULL && eventcb == NULL;
 }
 
-/* Once a second: forget the closed, cut the too slow. */
+/*
+ * Five times a second: forget the closed (so a paused listener resumes
+ * soon after), cut the too slow.
+ */
 static void
 sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct sp_conns *c = arg;
-	time_t t = now();
+	int64_t t = now_ms();
 	size_t k = 0;
 
 	(void)fd;
@@ -102,7 +106,7 @@ sweep(evutil_socket_t fd, short what, void *arg)
 			bufferevent_decref(x->bev);
 			continue;
 		}
-		if (!x->busy && t - x->since >= (time_t)c->header_secs &&
+		if (!x->busy && t - x->since >= (int64_t)c->header_secs * 1000 &&
 		    bufferevent_getfd(x->bev) >= 0)
 			/* evhttp reads the end of the stream and closes it. */
 			shutdown(bufferevent_getfd(x->bev), SHUT_RDWR);
@@ -116,7 +120,7 @@ struct sp_conns *
 sp_conns_new(struct event_base *base, struct evhttp *http, unsigned max_conns, unsigned header_secs)
 {
 	struct sp_conns *c = calloc(1, sizeof(*c));
-	struct timeval second = { 1, 0 };
+	struct timeval period = { 0, 200000 };
 
 	if (c == NULL)
 		return NULL;
@@ -124,7 +128,7 @@ sp_conns_new(struct event_base *base, struct evhttp *http, unsigned max_conns, u
 	c->max = max_conns;
 	c->header_secs = header_secs;
 	if ((c->sweep = event_new(base, -1, EV_PERSIST, sweep, c)) == NULL ||
-	    event_add(c->sweep, &second) < 0) {
+	    event_add(c->sweep, &period) < 0) {
 		sp_conns_free(c);
 		return NULL;
 	}
@@ -163,7 +167,7 @@ sp_conns_idle(struct sp_conns *c, struct bufferevent *bev)
 
 	if (x != NULL) {
 		x->busy = false;
-		x->since = now();
+		x->since = now_ms();
 	}
 }
 

@@ -8,7 +8,7 @@
  *
  * It hands evhttp the bufferevent of every connection (evhttp_set_bevcb)
  * and keeps a reference to it: after evhttp frees it the callbacks are
- * gone, which a sweep once a second sees, and only then lets it go.
+ * gone, which a sweep five times a second sees, and only then lets it go.
  */
 #ifndef SP_EXPCONN_H
 #define SP_EXPCONN_H

@@ -207,7 +207,7 @@ deadline_ms(struct evhttp_request *req, unsigned module_ms)
 	if (*s != '\0' || whole >= 100000)
 		return module_ms;
 	ms = whole * 1000 + frac;
-	ms = ms > 1000 ? (ms - 500 > ms / 2 ? ms - 500 : ms / 2) : ms / 2;
+	ms = ms >= 1000 ? ms - 500 : ms / 2; /* at 1 s and more, ms - 500 >= ms / 2 */
 	if (ms == 0)
 		ms = 1;
 	return ms < module_ms ? (unsigned)ms : module_ms;

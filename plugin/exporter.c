@@ -139,9 +139,10 @@ split_listen(const char *s, char *addr, size_t addrlen, unsigned short *port)
 	}
 	if (alen >= addrlen)
 		return -1;
-	snprintf(addr, addrlen, "%.*s", (int)alen, alen == 0 ? "0.0.0.0" : a);
 	if (alen == 0)
 		snprintf(addr, addrlen, "0.0.0.0");
+	else
+		snprintf(addr, addrlen, "%.*s", (int)alen, a);
 	*port = (unsigned short)p;
 	return 0;
 }
