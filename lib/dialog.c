@@ -32,6 +32,7 @@
 #include "auth.h"
 #include "dialog.h"
 #include "message.h"
+#include "dane.h"
 #include "tls.h"
 #include "transport.h"
 
@@ -104,6 +105,9 @@ struct sp_dialog {
 	bool own_ctx;          /* made by this dialog, not the probe's */
 	struct ssl_st *ssl;    /* owned by the connection once handed over */
 	bool tls_up, authed;
+	bool tls_held;         /* DANE: the handshake waits for the TLSA records */
+	bool tls_waiting;      /* ...and it is due */
+	bool dane;             /* the handshake is verified by TLSA records */
 	unsigned replies_after_tls;
 	int64_t tls_start;
 	int auth_step, auth_ex;
@@ -745,12 +749,35 @@ script_reply(struct sp_dialog *d, const struct sp_reply_line *line)
 static void send_greeting(struct sp_dialog *d, const char *verb, enum dstate next);
 static void after_greeting(struct sp_dialog *d);
 
+/* With usable TLSA records, verified by them (RFC 7672); else as configured. */
+static struct ssl_st *
+new_ssl(struct sp_dialog *d, char *err, size_t errlen)
+{
+	const struct sp_dane_facts *f = d->r->dane;
+	const struct sp_tlsaset *set = sp_dane_handshake_set(f);
+	const smtpprobe_opts *o = d->env.opts;
+
+	d->dane = set != NULL;
+	if (d->dane)
+		return d->tls->ssl_new_dane(d->tls_ctx, d->r->host, d->r->host, set, f->use,
+			err, errlen);
+	return d->tls->ssl_new(d->tls_ctx, o->sni != NULL ? o->sni : d->r->host, err, errlen);
+}
+
 static void
 start_tls(struct sp_dialog *d)
 {
 	const smtpprobe_opts *o = d->env.opts;
 	char err[200];
 
+	d->tls_start = now(d);
+	if (d->state != D_TLS)
+		set_state(d, D_TLS);
+	if (d->tls_held) {
+		tracef(d, "handshake waits for the TLSA records");
+		d->tls_waiting = true;
+		return;
+	}
 	if (d->tls_ctx == NULL && (d->tls_ctx = d->tls->ctx_new(o, err, sizeof(err))) != NULL)
 		d->own_ctx = true;
 	if (d->tls_ctx == NULL) {
@@ -758,15 +785,49 @@ start_tls(struct sp_dialog *d)
 		finish(d);
 		return;
 	}
-	d->ssl = d->tls->ssl_new(d->tls_ctx, o->sni != NULL ? o->sni : d->r->host, err, sizeof(err));
+	d->ssl = new_ssl(d, err, sizeof(err));
 	if (d->ssl == NULL || sp_conn_start_tls(d->conn, d->tls, d->ssl) == -1) {
 		d->ssl = NULL;
 		sp_result_fail(d->r, SMTPPROBE_E_TLS, SMTPPROBE_STAGE_TLS, -1, "TLS setup failed: %s", err);
 		finish(d);
-		return;
 	}
-	d->tls_start = now(d);
-	set_state(d, D_TLS);
+}
+
+void
+sp_dialog_tls_hold(struct sp_dialog *d)
+{
+	d->tls_held = true;
+}
+
+void
+sp_dialog_tls_go(struct sp_dialog *d)
+{
+	d->tls_held = false;
+	if (!d->tls_waiting || d->state != D_TLS)
+		return;
+	d->tls_waiting = false;
+	start_tls(d);
+}
+
+/* What OpenSSL's DANE made of the handshake, into the result's facts. */
+static smtpprobe_dane_auth
+dane_outcome(struct sp_dialog *d)
+{
+	unsigned u = 0, s = 0, m = 0;
+	const unsigned char *data = NULL;
+	size_t len = 0;
+	int depth;
+	smtpprobe_dane_auth a = d->tls->dane_outcome(d->ssl, &depth, &u, &s, &m, &data, &len);
+
+	sp_dane_matched(d->r->dane, a, depth, u, s, m, data, len);
+	return a;
+}
+
+/* PKIX's verdict counts unless DANE decides: by the records, or (require) by their absence. */
+static bool
+pkix_decides(const struct sp_dialog *d)
+{
+	return d->env.opts->tls_verify && !d->dane && d->env.opts->dane != SMTPPROBE_DANE_REQUIRE;
 }
 
 /* RFC 3207 4.2: after the handshake nothing learnt before it is trusted. */
@@ -784,8 +845,14 @@ on_tls_up(void *arg)
 		return;
 	}
 	tracef(d, "TLS up: %s %s", d->r->tls->version, d->r->tls->cipher);
-	if (d->r->tls->error[0] != '\0') {
-		if (d->env.opts->tls_verify) {
+	if (d->dane && dane_outcome(d) != SMTPPROBE_DANE_AUTHENTICATED) {
+		sp_result_fail(d->r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1,
+			"certificate verification failed: %s", d->r->tls->error);
+		finish(d);
+		return;
+	}
+	if (d->r->tls->error[0] != '\0' && !d->dane) {
+		if (pkix_decides(d)) {
 			sp_result_fail(d->r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1,
 				"certificate verification failed: %s", d->r->tls->error);
 			finish(d);
@@ -820,6 +887,8 @@ tls_failed(struct sp_dialog *d, int err)
 		sp_result_stage_time(d->r, SMTPPROBE_STAGE_TLS, d->tls_start, now(d));
 	if (e->queue[0] != '\0')
 		sp_result_note(d->r, "OpenSSL error queue: %s", e->queue);
+	if (d->dane && d->ssl != NULL)
+		(void)dane_outcome(d);
 	if (cert != NULL && e->verify) {
 		sp_result_fail(d->r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1,
 			"certificate verification failed: %s", cert);

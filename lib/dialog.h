@@ -36,6 +36,13 @@ struct sp_dialog *sp_dialog_new(const struct sp_dialog_env *env,
 	struct smtpprobe_result *r, sp_dialog_done_fn done, void *arg);
 /* Connects to @p sa and runs the dialog. @return 0 or -1 (ENOMEM). */
 int sp_dialog_start(struct sp_dialog *d, const struct sockaddr *sa, socklen_t len);
+/*
+ * DANE: the TLS handshake waits, once it is due, until sp_dialog_tls_go();
+ * then it is verified by the usable TLSA records in the result's DANE
+ * facts, if any. Hold before sp_dialog_start(); go at any time.
+ */
+void sp_dialog_tls_hold(struct sp_dialog *d);
+void sp_dialog_tls_go(struct sp_dialog *d);
 /* Ends a running dialog with @p status (timeout, cancel); done follows. */
 void sp_dialog_abort(struct sp_dialog *d, smtpprobe_status status);
 void sp_dialog_free(struct sp_dialog *d);

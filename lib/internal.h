@@ -73,6 +73,7 @@ struct smtpprobe_opts {
 	bool rdns;           /* look up PTR and confirm it forward, per address */
 	unsigned rdns_grace_ms; /* its time after the last dialog; 0: the deadline */
 	bool resolve_only;   /* MX: find hosts and addresses, dial nothing */
+	smtpprobe_dane dane;
 };
 
 /* The port to dial: as set, else 465 for implicit TLS, else 25. */
@@ -147,6 +148,7 @@ struct smtpprobe_result {
 	char banner_name[256]; /* first word of the greeting after the code */
 	int local_errno;     /* SMTPPROBE_E_LOCAL: what failed, 0 otherwise */
 	bool starttls_offered; /* the first EHLO listed STARTTLS */
+	struct sp_dane_facts *dane; /* with DANE on: what it learnt (dane.h) */
 };
 
 struct smtpprobe_result *sp_result_new(const char *host, unsigned port);

@@ -44,6 +44,8 @@ struct sp_mxset {
 	size_t skipped_addrs, skipped_hosts;
 	bool ended, done_called;
 	bool timed_out, stopping;   /* aborted: by the deadline, by the caller */
+	bool dnssec;                /* DANE: every lookup with the DO bit */
+	bool mx_ad;                 /* ...and the MX answer was secure */
 };
 
 static int64_t
@@ -147,8 +149,10 @@ host_fail(struct sp_mxset *m, const struct mxhost *h)
 
 /* One address: dialled, only found (resolve only), or too late to dial. */
 static void
-addr_target(struct sp_mxset *m, struct sp_target *t, const struct sockaddr_storage *ss)
+addr_target(struct sp_mxset *m, struct sp_target *t, const struct mxhost *h,
+	const struct sockaddr_storage *ss)
 {
+	sp_target_dnssec(t, m->mx_ad, h->addrs.ad);
 	if (m->env.opts->resolve_only)
 		sp_target_skip(t, ss, SMTPPROBE_OK, NULL);
 	else if (m->stopping)
@@ -174,7 +178,7 @@ host_targets(struct sp_mxset *m, const struct mxhost *h)
 			m->skipped_addrs += h->addrs.n - i;
 			return;
 		}
-		addr_target(m, t, &h->addrs.a[i]);
+		addr_target(m, t, h, &h->addrs.a[i]);
 	}
 }
 
@@ -218,8 +222,9 @@ lookup_host(struct sp_mxset *m, struct mxhost *h)
 	h->m = m;
 	h->status = SP_DNS_NODATA;
 	if (h->mx.valid)
-		h->query = sp_resolve_addrs(m->rs, h->mx.name, m->env.opts->family, true,
-			host_addrs_done, h);
+		h->query = m->dnssec ?
+		    sp_resolve_addrs_dnssec(m->rs, h->mx.name, m->env.opts->family, host_addrs_done, h) :
+		    sp_resolve_addrs(m->rs, h->mx.name, m->env.opts->family, true, host_addrs_done, h);
 	if (h->query == NULL) {
 		h->resolved = true;
 		h->dns_usec = elapsed(m) - m->dns_start;
@@ -269,6 +274,7 @@ mx_done(void *arg, int status, const struct sp_mxrecs *set)
 
 	m->query = NULL;
 	m->dns_usec = elapsed(m) - m->dns_start;
+	m->mx_ad = (status == 0 || status == SP_DNS_NODATA) && set != NULL && set->ad;
 	if (status == SP_DNS_CANCELLED && m->timed_out)
 		domain_fail(m, SMTPPROBE_E_TIMEOUT, "dns timeout after %.3fs", o->timeout_ms / 1000.0);
 	else if (status == SP_DNS_CANCELLED)
@@ -302,6 +308,7 @@ sp_mxset_new(const struct sp_mxset_env *env, sp_mxset_done_fn done, void *arg)
 	m->done = done;
 	m->arg = arg;
 	m->dns_usec = -1;
+	m->dnssec = env->opts->dane != SMTPPROBE_DANE_OFF;
 	if ((m->done_ev = event_new(env->base, -1, 0, done_cb, m)) == NULL) {
 		free(m);
 		return NULL;
@@ -316,7 +323,8 @@ sp_mxset_start(struct sp_mxset *m)
 	m->dns_usec = 0;
 	if ((m->rs = m->env.resolver(m->env.owner)) == NULL)
 		domain_fail(m, SMTPPROBE_E_DNS, "no resolver could be set up");
-	else if ((m->query = sp_resolve_mx(m->rs, m->env.opts->mx_domain, mx_done, m)) == NULL)
+	else if ((m->query = m->dnssec ? sp_resolve_mx_dnssec(m->rs, m->env.opts->mx_domain, mx_done, m) :
+	    sp_resolve_mx(m->rs, m->env.opts->mx_domain, mx_done, m)) == NULL)
 		domain_fail(m, SMTPPROBE_E_DNS, "DNS query could not be sent");
 	settle(m);
 }

@@ -552,6 +552,17 @@ smtpprobe_opts_set_proxy(smtpprobe_opts *o, int version)
 	return 0;
 }
 
+int
+smtpprobe_opts_set_dane(smtpprobe_opts *o, smtpprobe_dane mode)
+{
+	if ((unsigned)mode > SMTPPROBE_DANE_AUTO) {
+		errno = EINVAL;
+		return -1;
+	}
+	o->dane = mode;
+	return 0;
+}
+
 /* Read back: thin, and safe on an out-of-range stage. */
 
 unsigned smtpprobe_opts_port(const smtpprobe_opts *o) { return o->port; }
@@ -559,6 +570,7 @@ unsigned smtpprobe_opts_timeout_ms(const smtpprobe_opts *o) { return o->timeout_
 size_t smtpprobe_opts_host_count(const smtpprobe_opts *o) { return o->hosts.n; }
 const char *smtpprobe_opts_mx_domain(const smtpprobe_opts *o) { return o->mx_domain; }
 unsigned smtpprobe_opts_max_targets(const smtpprobe_opts *o) { return o->max_targets; }
+smtpprobe_dane smtpprobe_opts_dane(const smtpprobe_opts *o) { return o->dane; }
 
 int
 smtpprobe_opts_expect_class(const smtpprobe_opts *o, smtpprobe_stage stage)

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dane.h"
 #include "internal.h"
 
 static const char *const stage_names[] = {
@@ -104,6 +105,7 @@ sp_result_free(struct smtpprobe_result *r)
 	}
 	free(r->ex);
 	free(r->tls);
+	sp_dane_free(r->dane);
 	free(r->host);
 	free(r);
 }

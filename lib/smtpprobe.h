@@ -120,6 +120,45 @@ typedef enum smtpprobe_auth {
 	SMTPPROBE_AUTH_CRAM_MD5
 } smtpprobe_auth;
 
+/** DANE (RFC 7672) for smtpprobe_opts_set_dane(). */
+typedef enum smtpprobe_dane {
+	SMTPPROBE_DANE_OFF,
+	SMTPPROBE_DANE_REQUIRE, /**< every target needs usable, DNSSEC-validated TLSA records */
+	SMTPPROBE_DANE_AUTO     /**< DANE where it applies, PKIX as configured elsewhere */
+} smtpprobe_dane;
+
+/** The DNSSEC state of an answer on the DANE path: its AD bit. */
+typedef enum smtpprobe_dnssec {
+	SMTPPROBE_DNSSEC_UNASKED,  /**< not looked up with DNSSEC (or not at all) */
+	SMTPPROBE_DNSSEC_INSECURE, /**< answered without AD */
+	SMTPPROBE_DNSSEC_SECURE    /**< answered (or denied) with AD */
+} smtpprobe_dnssec;
+
+/** How a target's TLSA lookup ended. */
+typedef enum smtpprobe_tlsa_lookup {
+	SMTPPROBE_TLSA_UNASKED,   /**< DANE off, or the target never got so far */
+	SMTPPROBE_TLSA_FOUND,     /**< an RRset came (smtpprobe_result_tlsa_count() records) */
+	SMTPPROBE_TLSA_NONE,      /**< NXDOMAIN or NODATA: the host publishes none */
+	SMTPPROBE_TLSA_FAILED,    /**< SERVFAIL or no answer: bogus or broken DNSSEC */
+	SMTPPROBE_TLSA_UNFINISHED /**< the deadline came first */
+} smtpprobe_tlsa_lookup;
+
+/** What became of one TLSA record. */
+typedef enum smtpprobe_tlsa_use {
+	SMTPPROBE_TLSA_UNUSABLE, /**< usage 0/1, unknown selector or matching type, bad length */
+	SMTPPROBE_TLSA_UNTRIED,  /**< usable, but no handshake was verified by it */
+	SMTPPROBE_TLSA_NO_MATCH, /**< usable, the chain did not match it */
+	SMTPPROBE_TLSA_MATCHED   /**< the chain matched it (smtpprobe_result_dane_depth()) */
+} smtpprobe_tlsa_use;
+
+/** Whether the handshake was authenticated by TLSA records. */
+typedef enum smtpprobe_dane_auth {
+	SMTPPROBE_DANE_NOT_APPLIED,   /**< no usable records, or no handshake */
+	SMTPPROBE_DANE_AUTHENTICATED, /**< a record matched and the checks it implies passed */
+	SMTPPROBE_DANE_NO_MATCH,      /**< the chain matched no record */
+	SMTPPROBE_DANE_CHECK_FAILED   /**< DANE-TA matched, but the chain or name check failed */
+} smtpprobe_dane_auth;
+
 typedef struct smtpprobe_opts smtpprobe_opts;
 typedef struct smtpprobe_tlsctx smtpprobe_tlsctx;
 typedef struct smtpprobe_probe smtpprobe_probe;
@@ -286,6 +325,14 @@ SMTPPROBE_API int smtpprobe_opts_set_auth(smtpprobe_opts *opts, smtpprobe_auth m
 	const char *user, const char *password);
 /** Send a PROXY protocol header (version 1 or 2; 0 for none) before anything else. */
 SMTPPROBE_API int smtpprobe_opts_set_proxy(smtpprobe_opts *opts, int version);
+/**
+ * DANE (RFC 7672): every DNS query of the check carries the DO bit and its
+ * AD bit is kept; each target's TLSA records (_PORT._tcp.HOST) are looked
+ * up beside its connection, and a handshake with usable records is
+ * verified by them through OpenSSL's DANE support, instead of the CA
+ * system. Needs TLS (smtpprobe_opts_set_tls()); the hosts file is not read.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_dane(smtpprobe_opts *opts, smtpprobe_dane mode);
 
 /*
  * Options read back: for a program that fills them piece by piece from its
@@ -303,6 +350,8 @@ SMTPPROBE_API const char *smtpprobe_opts_mx_domain(const smtpprobe_opts *opts);
 SMTPPROBE_API unsigned smtpprobe_opts_max_targets(const smtpprobe_opts *opts);
 /** @return the good reply class set for @p stage, 0 for the default (or out of range). */
 SMTPPROBE_API int smtpprobe_opts_expect_class(const smtpprobe_opts *opts, smtpprobe_stage stage);
+/** @return the DANE mode set. */
+SMTPPROBE_API smtpprobe_dane smtpprobe_opts_dane(const smtpprobe_opts *opts);
 
 /*
  * Probes.
@@ -479,6 +528,35 @@ SMTPPROBE_API const char *smtpprobe_result_cert_sans(const smtpprobe_result *r);
 SMTPPROBE_API int64_t smtpprobe_result_cert_not_after(const smtpprobe_result *r);
 /** @return why verification failed ("certificate has expired"), or "" when it passed. */
 SMTPPROBE_API const char *smtpprobe_result_cert_error(const smtpprobe_result *r);
+
+/*
+ * DANE facts of a target (smtpprobe_opts_set_dane()); UNASKED, 0 or -1
+ * when DANE is off.
+ */
+
+/** @return the AD state of the MX RRset (-M only), the target's address records, its TLSA answer. */
+SMTPPROBE_API smtpprobe_dnssec smtpprobe_result_dnssec_mx(const smtpprobe_result *r);
+SMTPPROBE_API smtpprobe_dnssec smtpprobe_result_dnssec_addr(const smtpprobe_result *r);
+SMTPPROBE_API smtpprobe_dnssec smtpprobe_result_dnssec_tlsa(const smtpprobe_result *r);
+/** @return how the TLSA lookup ended. */
+SMTPPROBE_API smtpprobe_tlsa_lookup smtpprobe_result_tlsa_lookup(const smtpprobe_result *r);
+/** @return the TLSA lookup's time in microseconds, -1 when none ended. */
+SMTPPROBE_API int64_t smtpprobe_result_tlsa_usec(const smtpprobe_result *r);
+/** @return the number of TLSA records kept (at most 8). */
+SMTPPROBE_API size_t smtpprobe_result_tlsa_count(const smtpprobe_result *r);
+/**
+ * Record @p i: its fields and data (owned by the result; at most 4096
+ * bytes are kept, smtpprobe_result_tlsa_use() says UNUSABLE for a longer
+ * one). Any out-pointer may be NULL. @return 0, or -1 when out of range.
+ */
+SMTPPROBE_API int smtpprobe_result_tlsa_record(const smtpprobe_result *r, size_t i,
+	unsigned *usage, unsigned *selector, unsigned *mtype, const unsigned char **data, size_t *len);
+/** @return what became of record @p i (UNUSABLE when out of range). */
+SMTPPROBE_API smtpprobe_tlsa_use smtpprobe_result_tlsa_use(const smtpprobe_result *r, size_t i);
+/** @return whether the handshake was authenticated by a TLSA record. */
+SMTPPROBE_API smtpprobe_dane_auth smtpprobe_result_dane_auth(const smtpprobe_result *r);
+/** @return the chain depth of the matching record (0: the leaf), -1 for none. */
+SMTPPROBE_API int smtpprobe_result_dane_depth(const smtpprobe_result *r);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "dane.h"
 #include "dialog.h"
 #include "rdns.h"
 #include "resolve.h"
@@ -33,6 +34,8 @@ struct sp_target {
 	struct sp_rdns *rdns;
 	struct sp_resolver *rs;     /* where its lookup went, to cancel it */
 	struct sp_query *query;     /* -H: its address lookup */
+	struct sp_query *tlsa;      /* DANE: its TLSA lookup, beside the rest */
+	int64_t tlsa_start;
 	const char *host;           /* the owner's: outlives the target */
 	int pref;
 	/* -H: every address, in turn; MX: one. Sized to fit: a thousand
@@ -53,6 +56,13 @@ static int64_t
 elapsed(const struct sp_target *t)
 {
 	return sp_now_usec() - t->env.t0;
+}
+
+/* DANE applies where TLS is used: it verifies the handshake. */
+static bool
+dane_on(const struct sp_target *t)
+{
+	return t->env.opts->dane != SMTPPROBE_DANE_OFF && t->env.opts->tls != SMTPPROBE_TLS_NONE;
 }
 
 static void
@@ -87,7 +97,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 static void
 settle(struct sp_target *t)
 {
-	if (t->ended || t->dialog != NULL || t->query != NULL)
+	if (t->ended || t->dialog != NULL || t->query != NULL || t->tlsa != NULL)
 		return;
 	t->ended = true;
 	event_active(t->done_ev, 0, 0);
@@ -109,6 +119,14 @@ target_reset(struct sp_target *t)
 				"out of memory");
 			t->result->end = elapsed(t);
 		}
+		return -1;
+	}
+	/* DANE's facts are the host's: they go on, without the last handshake's. */
+	if (t->result != NULL && (r->dane = t->result->dane) != NULL) {
+		t->result->dane = NULL;
+		sp_dane_rearm(r->dane);
+	} else if (dane_on(t) && (r->dane = sp_dane_new()) == NULL) {
+		sp_result_free(r);
 		return -1;
 	}
 	sp_result_free(t->result);
@@ -251,7 +269,9 @@ target_dial(struct sp_target *t)
 	sp_addr_set_port(ss, t->result->port);
 	if (t->pref >= 0)
 		info(t, "MX %d %s: dialling %s", t->pref, t->host, t->result->addr);
-	if ((t->dialog = sp_dialog_new(&env, t->result, dialog_done, t)) == NULL ||
+	if ((t->dialog = sp_dialog_new(&env, t->result, dialog_done, t)) != NULL && t->tlsa != NULL)
+		sp_dialog_tls_hold(t->dialog);
+	if (t->dialog == NULL ||
 	    sp_dialog_start(t->dialog, (struct sockaddr *)ss, sp_addr_len(ss)) == -1) {
 		fail(t, SMTPPROBE_E_INTERNAL, SMTPPROBE_STAGE_CONNECT, "out of memory");
 		/* An aborted dialog's done still comes, and ends the target. */
@@ -269,6 +289,46 @@ dial_addrs(struct sp_target *t, const struct sockaddr_storage *a, size_t n)
 {
 	if (target_addrs(t, a, n) == 0)
 		target_dial(t);
+}
+
+/* ------------------------------------------------------------ DANE's TLSA records */
+
+static const char *const lookup_words[] = {
+	"not asked", "found", "none", "failed", "unfinished",
+};
+
+static void
+tlsa_done(void *arg, int status, const struct sp_tlsaset *set)
+{
+	struct sp_target *t = arg;
+	struct sp_dane_facts *f = t->result->dane;
+
+	t->tlsa = NULL;
+	if (sp_dane_take(f, status, set, t->timed_out, elapsed(t) - t->tlsa_start) == -1)
+		sp_result_note(t->result, "TLSA records lost: out of memory");
+	info(t, "TLSA _%u._tcp.%s: %s, %zu record(s), %s", t->result->port, t->host,
+		lookup_words[f->lookup], f->set != NULL ? f->set->n : 0,
+		f->tlsa == SMTPPROBE_DNSSEC_SECURE ? "secure" : "not secure");
+	/* The handshake may go now: by the records, or as configured without them. */
+	if (t->dialog != NULL)
+		sp_dialog_tls_go(t->dialog);
+	settle(t);
+}
+
+/* Asked at the target's start, so that it runs beside the connection. */
+static void
+tlsa_start(struct sp_target *t)
+{
+	struct sp_resolver *rs;
+
+	if (!dane_on(t) || t->result->dane == NULL)
+		return;
+	t->tlsa_start = elapsed(t);
+	if ((rs = t->env.resolver(t->env.owner)) != NULL)
+		t->tlsa = sp_resolve_tlsa(rs, t->host, sp_opts_port(t->env.opts), tlsa_done, t);
+	if (t->tlsa == NULL)
+		(void)sp_dane_take(t->result->dane, SP_DNS_TEMPFAIL, NULL, false, 0);
+	t->rs = rs;
 }
 
 /* ------------------------------------------------------------ its host (-H) */
@@ -292,8 +352,11 @@ host_addrs_done(void *arg, int status, const struct sp_addrs *addrs)
 		fail(t, status == SP_DNS_CANCELLED ? SMTPPROBE_CANCELLED : SMTPPROBE_E_DNS,
 			SMTPPROBE_STAGE_DNS, "DNS lookup of %s failed: %s", t->host,
 			sp_dns_strerror(status));
-	else
+	else {
+		if (t->result->dane != NULL)
+			t->result->dane->addr = addrs->ad ? SMTPPROBE_DNSSEC_SECURE : SMTPPROBE_DNSSEC_INSECURE;
 		dial_addrs(t, addrs->a, addrs->n);
+	}
 	settle(t);
 }
 
@@ -304,8 +367,9 @@ start_lookup(struct sp_target *t)
 	t->dns_usec = 0;
 	if ((t->rs = t->env.resolver(t->env.owner)) == NULL)
 		fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "no resolver could be set up");
-	else if ((t->query = sp_resolve_addrs(t->rs, t->host, t->env.opts->family, false,
-	    host_addrs_done, t)) == NULL)
+	else if ((t->query = dane_on(t) ?
+	    sp_resolve_addrs_dnssec(t->rs, t->host, t->env.opts->family, host_addrs_done, t) :
+	    sp_resolve_addrs(t->rs, t->host, t->env.opts->family, false, host_addrs_done, t)) == NULL)
 		fail(t, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, "DNS query could not be sent");
 }
 
@@ -316,9 +380,10 @@ sp_target_start_host(struct sp_target *t)
 	const smtpprobe_opts *o = t->env.opts;
 	struct sp_addrs found = { 0 };
 
+	tlsa_start(t);
 	if (sp_parse_literal(t->host, o->family, &found.a[0]) == 0)
 		dial_addrs(t, found.a, 1);
-	else if (sp_hosts_lookup(o->hosts_file, t->host, o->family, &found) > 0)
+	else if (!dane_on(t) && sp_hosts_lookup(o->hosts_file, t->host, o->family, &found) > 0)
 		dial_addrs(t, found.a, found.n);
 	else
 		start_lookup(t);
@@ -330,8 +395,20 @@ sp_target_start_host(struct sp_target *t)
 void
 sp_target_start_addr(struct sp_target *t, const struct sockaddr_storage *ss)
 {
+	tlsa_start(t);
 	dial_addrs(t, ss, 1);
 	settle(t);
+}
+
+void
+sp_target_dnssec(struct sp_target *t, bool mx_ad, bool addr_ad)
+{
+	struct sp_dane_facts *f = t->result->dane;
+
+	if (f == NULL)
+		return;
+	f->mx = mx_ad ? SMTPPROBE_DNSSEC_SECURE : SMTPPROBE_DNSSEC_INSECURE;
+	f->addr = addr_ad ? SMTPPROBE_DNSSEC_SECURE : SMTPPROBE_DNSSEC_INSECURE;
 }
 
 void
@@ -390,6 +467,8 @@ sp_target_abort(struct sp_target *t, smtpprobe_status why)
 		t->timed_out = true;
 	if (t->query != NULL)
 		sp_query_cancel(t->rs, t->query);
+	if (t->tlsa != NULL)
+		sp_query_cancel(t->rs, t->tlsa);
 	if (t->rdns != NULL)
 		sp_rdns_cancel(t->rdns);
 	if (t->dialog == NULL)

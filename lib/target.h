@@ -5,10 +5,10 @@
  * (an IP literal, the hosts file, then DNS), reverse DNS beside its dialog,
  * its dialog, its failures and its end.
  *
- * DANE (RFC 7672) goes here when it comes: per target a TLSA lookup started
- * beside the connection as reverse DNS is (lib/dane.c, through the env's
- * resolver), its records handed to the dialog's env so the handshake
- * verifies by them; the target's done waits for it as for its dialog.
+ * DANE (RFC 7672): per target a TLSA lookup started beside the connection
+ * (through the env's resolver), its facts in the result (dane.h); the
+ * dialog's handshake waits for it and verifies by its records; the
+ * target's done waits for it as for its dialog.
  */
 #ifndef SP_TARGET_H
 #define SP_TARGET_H
@@ -65,6 +65,8 @@ struct sp_target *sp_target_new(const struct sp_target_env *env, const char *hos
 void sp_target_start_host(struct sp_target *t);
 /* MX: dials the one address the MX set found for the host. */
 void sp_target_start_addr(struct sp_target *t, const struct sockaddr_storage *ss);
+/* DANE, -M: whether the MX RRset and the host's address records were DNSSEC-validated. */
+void sp_target_dnssec(struct sp_target *t, bool mx_ad, bool addr_ad);
 /*
  * Records @p ss without dialling it and ends the target: found only, with
  * @p st SMTPPROBE_OK (resolve only), else failed with @p st as "not

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -22,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls.h"
+#include "tlsa.h"
 
 /*
  * An error's reason string when loaded (libssl's always are; libcrypto's
@@ -148,8 +150,17 @@ ctx_new(const smtpprobe_opts *o, char *err, size_t errlen)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	/* With verification off the chain is still checked, for the report. */
-	SSL_CTX_set_verify(ctx, o->tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+	/* OpenSSL's DANE needs its digests set up on the context (RFC 7672). */
+	if (o->dane != SMTPPROBE_DANE_OFF && SSL_CTX_dane_enable(ctx) <= 0) {
+		ossl_err(err, errlen, "DANE");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* With verification off the chain is still checked, for the report.
+	 * DANE's require mode judges by the records alone: their SSLs verify
+	 * by them, the others' PKIX verdict is only reported. */
+	SSL_CTX_set_verify(ctx, o->tls_verify && o->dane != SMTPPROBE_DANE_REQUIRE ?
+	    SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	return ctx;
 }
 
@@ -178,6 +189,68 @@ ssl_new(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
 		return NULL;
 	}
 	return ssl;
+}
+
+/*
+ * RFC 7672 3.1: DANE-EE matches the leaf alone (no names, no dates: with
+ * the name checks off OpenSSL also skips the rest of the chain); DANE-TA
+ * builds a chain to the matching anchor and checks a name, the TLSA base
+ * domain or the MX host. Records OpenSSL refuses (a digest it lacks) are
+ * left out as unusable would be.
+ */
+static SSL *
+ssl_new_dane(SSL_CTX *ctx, const char *base, const char *host, const struct sp_tlsaset *set,
+	const smtpprobe_tlsa_use *use, char *err, size_t errlen)
+{
+	SSL *ssl = SSL_new(ctx);
+	int added = 0;
+
+	if (ssl == NULL) {
+		ossl_err(err, errlen, "TLS session");
+		return NULL;
+	}
+	if (!SSL_set_tlsext_host_name(ssl, base) || SSL_dane_enable(ssl, base) <= 0 ||
+	    (strcasecmp(base, host) != 0 && !SSL_add1_host(ssl, host))) {
+		ossl_err(err, errlen, "DANE peer name");
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct sp_tlsa *t = &set->rec[i];
+
+		if (use[i] != SMTPPROBE_TLSA_UNUSABLE &&
+		    SSL_dane_tlsa_add(ssl, t->usage, t->selector, t->mtype, t->data, t->len) > 0)
+			added++;
+	}
+	ERR_clear_error();
+	if (added == 0) {
+		snprintf(err, errlen, "no TLSA record could be used");
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	return ssl;
+}
+
+static smtpprobe_dane_auth
+dane_outcome(SSL *ssl, int *depth, unsigned *usage, unsigned *selector, unsigned *mtype,
+	const unsigned char **data, size_t *len)
+{
+	uint8_t u, s, m;
+	long v = SSL_get_verify_result(ssl);
+
+	*depth = -1;
+	if (v == X509_V_ERR_DANE_NO_MATCH)
+		return SMTPPROBE_DANE_NO_MATCH;
+	if (v != X509_V_OK || SSL_get0_peer_certificate(ssl) == NULL)
+		return SMTPPROBE_DANE_CHECK_FAILED;
+	if ((*depth = SSL_get0_dane_tlsa(ssl, &u, &s, &m, data, len)) < 0)
+		return SMTPPROBE_DANE_CHECK_FAILED;
+	*usage = u;
+	*selector = s;
+	*mtype = m;
+	return SMTPPROBE_DANE_AUTHENTICATED;
 }
 
 static const char *
@@ -337,6 +410,6 @@ extern const struct sp_tls_ops smtpprobe_tls_module;
 
 const struct sp_tls_ops smtpprobe_tls_module = {
 	PACKAGE_VERSION,
-	ctx_new, ctx_free, ssl_new, SSL_free, facts, verify_error, hmac_md5,
+	ctx_new, ctx_free, ssl_new, SSL_free, facts, ssl_new_dane, dane_outcome, verify_error, hmac_md5,
 	filter_new, filter_error,
 };

@@ -21,6 +21,7 @@
 struct bufferevent;
 struct ssl_ctx_st;
 struct ssl_st;
+struct sp_tlsaset;
 
 /* Why a TLS connection failed, as OpenSSL's filter queued it. */
 struct sp_tls_error {
@@ -43,6 +44,21 @@ struct sp_tls_ops {
 	void (*ssl_free)(struct ssl_st *ssl);
 	/* Fills r->tls from a completed handshake. @return 0, or -1 on ENOMEM. */
 	int (*facts)(struct ssl_st *ssl, struct smtpprobe_result *r);
+	/*
+	 * DANE (RFC 7672): an SSL that sends @p base as SNI and verifies the
+	 * chain by the records of @p set whose @p use is not UNUSABLE, with
+	 * OpenSSL's DANE support (DANE-EE without name checks; DANE-TA with
+	 * @p base and @p host as reference identifiers). The handshake stops
+	 * when none matches. NULL with a reason in @p err.
+	 */
+	struct ssl_st *(*ssl_new_dane)(struct ssl_ctx_st *ctx, const char *base, const char *host,
+		const struct sp_tlsaset *set, const smtpprobe_tlsa_use *use, char *err, size_t errlen);
+	/*
+	 * After a DANE handshake ended (or failed): its outcome, and for an
+	 * authenticated one the matching record's fields and @p depth.
+	 */
+	smtpprobe_dane_auth (*dane_outcome)(struct ssl_st *ssl, int *depth, unsigned *usage,
+		unsigned *selector, unsigned *mtype, const unsigned char **data, size_t *len);
 	/* @return why the chain failed verification, or NULL when it did not. */
 	const char *(*verify_error)(struct ssl_st *ssl);
 	/* HMAC-MD5 for CRAM-MD5 (auth.c stays free of crypto libraries). */

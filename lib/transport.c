@@ -33,6 +33,7 @@ struct sp_conn {
 	int fd;
 	const struct sp_tls_ops *tls_ops;
 	struct ssl_st *pending_ssl; /* TLS to start when the current callback returns */
+	int in_cb;                  /* inside conn_read or conn_event */
 	int tls;
 	struct sp_tls_error tls_error;
 };
@@ -72,6 +73,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	struct evbuffer_iovec vec[8];
 	int n;
 
+	c->in_cb = 1;
 	/* Hand over what is buffered in place, chunk by chunk, without copying. */
 	while (!c->stopped && (n = evbuffer_peek(in, -1, NULL, vec, 8)) > 0) {
 		size_t total = 0;
@@ -84,6 +86,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	}
 	if (c->stopped)
 		evbuffer_drain(in, evbuffer_get_length(in));
+	c->in_cb = 0;
 	if (c->pending_ssl != NULL)
 		switch_to_tls(c);
 }
@@ -106,7 +109,9 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 
 		/* Each write is a whole command group: never wait for Nagle. */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->in_cb = 1;
 		c->cb.connected(c->arg);
+		c->in_cb = 0;
 		if (c->pending_ssl != NULL)
 			switch_to_tls(c);
 		return;
@@ -206,6 +211,9 @@ sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st
 	}
 	c->tls_ops = ops;
 	c->pending_ssl = ssl;
+	/* Outside a callback (a handshake that waited for DANE's records) it starts now. */
+	if (!c->in_cb)
+		switch_to_tls(c);
 	return 0;
 }
 

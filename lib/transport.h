@@ -38,9 +38,10 @@ int sp_conn_connect(struct sp_conn *c, const struct sockaddr *sa, socklen_t len)
 int sp_conn_write(struct sp_conn *c, const void *data, size_t len);
 /*
  * Starts a TLS handshake over the connection with @p ssl (owned from now
- * on), through the TLS module's @p ops. It begins once the current read
- * callback has returned, so bytes already received are never handed to
- * TLS. @return 0 or -1 (ENOMEM).
+ * on), through the TLS module's @p ops. Called from a callback of the
+ * connection, it begins once that callback has returned, so bytes already
+ * received are never handed to TLS; otherwise at once. @return 0 or -1
+ * (ENOMEM).
  */
 int sp_conn_start_tls(struct sp_conn *c, const struct sp_tls_ops *ops, struct ssl_st *ssl);
 /* OpenSSL's errors of the last TLS failure (all empty if none). */

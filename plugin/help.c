@@ -69,6 +69,8 @@ sp_options_help(void)
 "      --ca-file FILE       trust anchors file (default: the system store)\n"
 "      --ca-path DIR        trust anchors directory\n"
 "      --tls-min VERSION    lowest TLS version: 1.0, 1.1, 1.2 or 1.3\n"
+"      --dane[=require|auto]  authenticate by DNSSEC-validated TLSA records\n"
+"                           (RFC 7672) instead of the CA system; implies -S\n"
 "\n"
 "Authentication and proxy:\n"
 "  -A, --authtype MECH      PLAIN, LOGIN or CRAM-MD5\n"

@@ -265,11 +265,94 @@ judge_thresholds(const struct sp_config *cfg, struct sp_verdict *v)
 	}
 }
 
+/* A TLSA record the handshake could have used. */
+static bool
+any_usable(const smtpprobe_result *r)
+{
+	for (size_t i = 0; i < smtpprobe_result_tlsa_count(r); i++)
+		if (smtpprobe_result_tlsa_use(r, i) != SMTPPROBE_TLSA_UNUSABLE)
+			return true;
+	return false;
+}
+
+/* The lookup's findings, in SPEC 8's order; the handshake's come after. */
+static enum sp_dane_finding
+dns_finding(const smtpprobe_result *r)
+{
+	bool secure = smtpprobe_result_dnssec_tlsa(r) == SMTPPROBE_DNSSEC_SECURE;
+
+	if (smtpprobe_result_dnssec_mx(r) == SMTPPROBE_DNSSEC_INSECURE)
+		return SP_DANE_MX_INSECURE;
+	if (smtpprobe_result_dnssec_addr(r) == SMTPPROBE_DNSSEC_INSECURE)
+		return SP_DANE_ADDR_INSECURE;
+	switch (smtpprobe_result_tlsa_lookup(r)) {
+	case SMTPPROBE_TLSA_FAILED:
+		return SP_DANE_TLSA_FAILED;
+	case SMTPPROBE_TLSA_NONE:
+		return secure ? SP_DANE_TLSA_NONE : SP_DANE_TLSA_INSECURE;
+	case SMTPPROBE_TLSA_FOUND:
+		if (!secure)
+			return SP_DANE_TLSA_INSECURE;
+		return any_usable(r) ? SP_DANE_NONE : SP_DANE_TLSA_UNUSABLE;
+	default:
+		return SP_DANE_NONE;
+	}
+}
+
+enum sp_dane_finding
+sp_dane_finding(const smtpprobe_result *r)
+{
+	enum sp_dane_finding f = dns_finding(r);
+
+	if (f != SP_DANE_NONE)
+		return f;
+	switch (smtpprobe_result_dane_auth(r)) {
+	case SMTPPROBE_DANE_AUTHENTICATED: return SP_DANE_AUTHENTICATED;
+	case SMTPPROBE_DANE_NO_MATCH: return SP_DANE_NO_MATCH;
+	case SMTPPROBE_DANE_CHECK_FAILED: return SP_DANE_CHECK_FAILED;
+	default: return SP_DANE_NONE;
+	}
+}
+
+/*
+ * SPEC 8's table. Where DANE does not apply, require fails and auto goes
+ * on with PKIX as configured (the dialog already verified so); broken
+ * DNSSEC and a failed match fail in both modes: validating senders defer.
+ */
+static void
+judge_dane(const struct sp_config *cfg, struct sp_verdict *v)
+{
+	bool require = smtpprobe_opts_dane(cfg->lib) == SMTPPROBE_DANE_REQUIRE;
+	enum sp_dane_finding f = sp_dane_finding(v->r);
+	const struct sp_verdict why = { .reason = SP_REASON_DANE, .dane = f };
+
+	switch (f) {
+	case SP_DANE_MX_INSECURE:
+	case SP_DANE_ADDR_INSECURE:
+	case SP_DANE_TLSA_NONE:
+	case SP_DANE_TLSA_INSECURE:
+		if (require)
+			raise_to(v, SP_CRITICAL, why);
+		return;
+	case SP_DANE_TLSA_UNUSABLE:
+		raise_to(v, require ? SP_CRITICAL : SP_WARNING, why);
+		return;
+	case SP_DANE_TLSA_FAILED:
+	case SP_DANE_NO_MATCH:
+	case SP_DANE_CHECK_FAILED:
+		raise_to(v, SP_CRITICAL, why);
+		return;
+	default:
+		return;
+	}
+}
+
 static void
 judge_target(const struct sp_config *cfg, struct sp_verdict *v)
 {
 	v->state = SP_OK;
 	v->reason = SP_REASON_NONE;
+	judge_dane(cfg, v);
 	judge_status(cfg, v);
 	if (v->state == SP_OK || smtpprobe_result_status(v->r) == SMTPPROBE_OK) {
 		judge_expect(cfg, v);
@@ -279,6 +362,7 @@ judge_target(const struct sp_config *cfg, struct sp_verdict *v)
 		judge_rdns(cfg, v);
 	}
 	judge_thresholds(cfg, v);
+	v->dane = sp_dane_finding(v->r);
 }
 
 /* A domain whose MX lookup failed is one target that is not a host. */

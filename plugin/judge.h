@@ -29,7 +29,22 @@ enum sp_reason {
 	SP_REASON_RDNS,         /* --require-fcrdns: reverse DNS not forward-confirmed */
 	SP_REASON_RDNS_NAME,    /* --require-fcrdns: the banner names another host than the PTR */
 	SP_REASON_TIME,         /* -w/-c: .stage (SMTPPROBE_STAGE_COUNT: the total) took .secs */
+	SP_REASON_DANE,         /* --dane: .dane, a finding of SPEC 8's table */
 	SP_REASON_COUNT
+};
+
+/* DANE (SPEC 8): a target's first finding, in the order of the table. */
+enum sp_dane_finding {
+	SP_DANE_NONE,           /* DANE off, or nothing learnt (not reached, timed out) */
+	SP_DANE_MX_INSECURE,    /* -M: the MX RRset had no AD */
+	SP_DANE_ADDR_INSECURE,  /* the host's address records had no AD */
+	SP_DANE_TLSA_FAILED,    /* SERVFAIL or no answer: bogus or broken DNSSEC */
+	SP_DANE_TLSA_NONE,      /* securely no TLSA records */
+	SP_DANE_TLSA_INSECURE,  /* TLSA answer (or denial) without AD */
+	SP_DANE_TLSA_UNUSABLE,  /* secure records, none usable for SMTP */
+	SP_DANE_NO_MATCH,       /* the chain matched no usable record */
+	SP_DANE_CHECK_FAILED,   /* DANE-TA matched, its chain or name check failed */
+	SP_DANE_AUTHENTICATED   /* a record matched */
 };
 
 struct sp_verdict {
@@ -42,6 +57,7 @@ struct sp_verdict {
 	long days;             /* CERT_*: whole days left, negative once expired */
 	smtpprobe_stage stage; /* TIME */
 	double secs;           /* TIME; against -c's range when CRITICAL, else -w's */
+	enum sp_dane_finding dane; /* every target's, whatever decided its state */
 };
 
 struct sp_report {
@@ -62,6 +78,8 @@ void sp_report_free(struct sp_report *rep);
 /* Judged and worded as one target: one host, or a domain whose MX lookup failed. */
 bool sp_report_single(const struct sp_config *cfg, const struct sp_report *rep);
 enum sp_state sp_worst(enum sp_state a, enum sp_state b);
+/* @return the DANE finding of @p r (SP_DANE_NONE with DANE off). */
+enum sp_dane_finding sp_dane_finding(const smtpprobe_result *r);
 /* Whole time of a target, DNS included, in microseconds. */
 int64_t sp_total_usec(const smtpprobe_result *r);
 /* Whole days the certificate is still valid (negative once expired). @return

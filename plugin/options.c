@@ -52,7 +52,7 @@ enum {
 	OPT_OUTPUT, OPT_EXTRA_OPTS, OPT_SNI, OPT_INSECURE, OPT_CA_FILE,
 	OPT_CA_PATH, OPT_TLS_MIN, OPT_AUTHFILE, OPT_ALLOW_PLAINTEXT,
 	OPT_MX_POLICY, OPT_DNS_SERVER, OPT_MAX_TARGETS, OPT_REQUIRE_FCRDNS,
-	OPT_NO_PIPELINING,
+	OPT_NO_PIPELINING, OPT_DANE,
 };
 
 /* ':' first: getopt reports a missing argument as ':' and prints nothing. */
@@ -91,6 +91,7 @@ static const struct option long_options[] = {
 	{ "certificate", required_argument, NULL, 'D' },
 	{ "sni", optional_argument, NULL, OPT_SNI },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "dane", optional_argument, NULL, OPT_DANE },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "ca-path", required_argument, NULL, OPT_CA_PATH },
 	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
@@ -134,6 +135,8 @@ struct parser {
 
 	/* given on the command line (or the ini), for the checks across options */
 	bool host, mx, starttls, tls, data, from, plaintext_auth;
+	bool insecure, literal; /* --insecure; a -H or -M that is an IP literal */
+	smtpprobe_dane dane;
 	size_t rcpts, commands;
 
 	/* parts of one library call each; strings point into args, except the password */
@@ -278,6 +281,15 @@ check_host(struct parser *ps, const char *s)
 	return 0;
 }
 
+/* An IP address as -H takes it ("192.0.2.1", "2001:db8::1"). */
+static bool
+is_ip(const char *s)
+{
+	unsigned char bin[16];
+
+	return inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1;
+}
+
 /* "[192.0.2.1]" or "[IPv6:2001:db8::1]", RFC 5321's address literals. */
 static bool
 is_address_literal(const char *s, size_t len)
@@ -374,6 +386,7 @@ opt_host(struct parser *ps, const char *arg)
 
 	if (check_host(ps, arg) < 0)
 		return -1;
+	ps->literal |= is_ip(arg);
 	if (!ps->cli_hosts && !from_ini(ps, arg)) {
 		replace = true;
 		ps->cli_hosts = true;
@@ -393,6 +406,7 @@ opt_mx(struct parser *ps, const char *arg)
 {
 	if (check_host(ps, arg) < 0)
 		return -1;
+	ps->literal |= is_ip(arg);
 	ps->mx = true;
 	return lib_set(ps, smtpprobe_opts_set_mx(ps->o, arg, smtpprobe_opts_port(ps->o)), arg);
 }
@@ -693,6 +707,19 @@ opt_tls_mode(struct parser *ps, smtpprobe_tls mode)
 	return lib_set(ps, smtpprobe_opts_set_tls(ps->o, mode), NULL);
 }
 
+/* --dane[=require|auto]: alone, require (SPEC 8). */
+static int
+opt_dane(struct parser *ps, const char *arg)
+{
+	if (arg == NULL || strcasecmp(arg, "require") == 0)
+		ps->dane = SMTPPROBE_DANE_REQUIRE;
+	else if (strcasecmp(arg, "auto") == 0)
+		ps->dane = SMTPPROBE_DANE_AUTO;
+	else
+		return fail(ps, "%s: \"%s\" is not require or auto", ps->name, arg);
+	return lib_set(ps, smtpprobe_opts_set_dane(ps->o, ps->dane), NULL);
+}
+
 /* -D WARN[,CRIT]: days; a lone WARN means CRIT 0, as check_smtp does. */
 static int
 opt_certificate(struct parser *ps, const char *arg)
@@ -949,7 +976,10 @@ security_option(struct parser *ps, int c, char *arg)
 	switch (c) {
 	case 'S': return opt_tls_mode(ps, SMTPPROBE_TLS_STARTTLS);
 	case 's': return opt_tls_mode(ps, SMTPPROBE_TLS_IMPLICIT);
-	case OPT_INSECURE: return lib_set(ps, smtpprobe_opts_set_tls_verify(ps->o, false), NULL);
+	case OPT_INSECURE:
+		ps->insecure = true;
+		return lib_set(ps, smtpprobe_opts_set_tls_verify(ps->o, false), NULL);
+	case OPT_DANE: return opt_dane(ps, arg);
 	case OPT_SNI: return opt_sni(ps, arg);
 	case OPT_CA_FILE: return opt_ca(ps, &ps->ca_file, arg);
 	case OPT_CA_PATH: return opt_ca(ps, &ps->ca_path, arg);
@@ -1075,11 +1105,29 @@ check_combination(struct parser *ps)
 	return 0;
 }
 
+/* DANE authenticates a name by its certificate: it needs both, and STARTTLS unless -s. */
+static int
+check_dane(struct parser *ps)
+{
+	if (ps->insecure)
+		return fail(ps, "--dane and --insecure exclude each other: DANE is certificate authentication");
+	if (ps->literal)
+		return fail(ps, "--dane needs a host name, not an IP address: TLSA records belong to names");
+	if (ps->tls || ps->starttls)
+		return 0;
+	ps->starttls = true;
+	return lib_set(ps, smtpprobe_opts_set_tls(ps->o, SMTPPROBE_TLS_STARTTLS), NULL);
+}
+
 /* What the plugin will not do, though each option alone is fine. */
 static int
 check_tls_needs(struct parser *ps)
 {
-	bool tls = ps->starttls || ps->tls;
+	bool tls;
+
+	if (ps->dane != SMTPPROBE_DANE_OFF && check_dane(ps) < 0)
+		return -1;
+	tls = ps->starttls || ps->tls;
 
 	if (ps->auth_mech != SMTPPROBE_AUTH_NONE && !tls && !ps->plaintext_auth)
 		return fail(ps, "AUTH without TLS refused: use -S or -s, or --allow-plaintext-auth");

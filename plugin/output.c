@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daneout.h"
 #include "output.h"
 
 size_t
@@ -97,8 +98,8 @@ json_chars(FILE *out, const char *s, size_t n)
 	}
 }
 
-static void
-json_str(FILE *out, const char *s)
+void
+sp_json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
 	json_chars(out, s, strlen(s));
@@ -355,6 +356,18 @@ check_text(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, s
 	}
 }
 
+/* With DANE, an OK target names its matching record, or why DANE did not apply (auto). */
+static void
+dane_part(const struct sp_verdict *v, char *buf, size_t len)
+{
+	char d[WHY_MAX];
+
+	if (v->dane == SP_DANE_NONE)
+		return;
+	sp_dane_text(v->r, v->dane, d, sizeof(d));
+	append(buf, len, v->dane == SP_DANE_AUTHENTICATED ? ", %s" : ", DANE not applied: %s", d);
+}
+
 /* One target's text: what was checked when OK, else what decided its state. */
 static void
 reason_text(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, size_t len)
@@ -362,6 +375,10 @@ reason_text(const struct sp_config *cfg, const struct sp_verdict *v, char *buf, 
 	switch (v->reason) {
 	case SP_REASON_NONE:
 		ok_summary(v->r, buf, len);
+		dane_part(v, buf, len);
+		return;
+	case SP_REASON_DANE:
+		sp_dane_text(v->r, v->dane, buf, len);
 		return;
 	case SP_REASON_STATUS:
 		say(buf, len, "%s", smtpprobe_result_reason(v->r));
@@ -449,6 +466,15 @@ multi_summary(const struct sp_config *cfg, const struct sp_report *rep, char *bu
 				append_target(cfg, &rep->v[i], buf, len);
 	if (ok == hosts)
 		append_target(cfg, &rep->v[0], buf, len);
+	/* Each MX host's own DANE record: a rollover on one host is visible. */
+	for (size_t i = 1; ok == hosts && i < rep->n; i++)
+		if (rep->v[i].dane != SP_DANE_NONE) {
+			char lab[LABEL_MAX], d[WHY_MAX];
+
+			label(rep->v[i].r, lab, sizeof(lab));
+			sp_dane_text(rep->v[i].r, rep->v[i].dane, d, sizeof(d));
+			append(buf, len, "; %s %s", lab, d);
+		}
 	if (rep->notes != NULL && *rep->notes)
 		append(buf, len, "; %s", rep->notes);
 }
@@ -539,6 +565,7 @@ perfdata(FILE *out, const struct sp_config *cfg, const struct sp_verdict *v,
 			&cfg->warn.stage[order[i]], cfg->warn.stage_set[order[i]],
 			&cfg->crit.stage[order[i]], cfg->crit.stage_set[order[i]]);
 	cert_perf(out, cfg, v, prefix);
+	sp_dane_perf(out, prefix, v->r);
 }
 
 static void
@@ -606,6 +633,7 @@ long_target(FILE *out, const struct sp_verdict *v)
 			smtpprobe_stage_usec(r, order[i]) / 1e6, smtpprobe_stage_code(r, order[i]),
 			smtpprobe_stage_pipelined(r, order[i]) ? " pipelined" : "");
 	long_tls(out, r);
+	sp_dane_long(out, r);
 	if (*smtpprobe_result_caps(r)) {
 		fputs("  capabilities: ", out);
 		puts_safe(out, smtpprobe_result_caps(r));
@@ -689,16 +717,16 @@ json_exchanges(FILE *out, const smtpprobe_result *r)
 	for (size_t i = 0; i < smtpprobe_exchange_count(r); i++) {
 		fprintf(out, "%s{\"stage\":\"%s\",\"command\":", i ? "," : "",
 			smtpprobe_stage_name(smtpprobe_exchange_stage(r, i)));
-		json_str(out, smtpprobe_exchange_command(r, i));
+		sp_json_str(out, smtpprobe_exchange_command(r, i));
 		fprintf(out, ",\"code\":%d,\"enhanced\":", smtpprobe_exchange_code(r, i));
-		json_str(out, smtpprobe_exchange_enhanced(r, i));
+		sp_json_str(out, smtpprobe_exchange_enhanced(r, i));
 		fputs(",\"text\":", out);
-		json_str(out, smtpprobe_exchange_text(r, i));
+		sp_json_str(out, smtpprobe_exchange_text(r, i));
 		fputs(",\"lines\":[", out);
 		for (size_t j = 0; j < smtpprobe_exchange_line_count(r, i); j++) {
 			if (j)
 				fputc(',', out);
-			json_str(out, smtpprobe_exchange_line(r, i, j));
+			sp_json_str(out, smtpprobe_exchange_line(r, i, j));
 		}
 		fputc(']', out);
 		fprintf(out, ",\"duration\":%.6f,\"pipelined\":%s}", smtpprobe_exchange_usec(r, i) / 1e6,
@@ -715,19 +743,19 @@ json_tls(FILE *out, const smtpprobe_result *r)
 	if (!*smtpprobe_result_tls_version(r))
 		return;
 	fputs(",\"tls\":{\"version\":", out);
-	json_str(out, smtpprobe_result_tls_version(r));
+	sp_json_str(out, smtpprobe_result_tls_version(r));
 	fputs(",\"cipher\":", out);
-	json_str(out, smtpprobe_result_tls_cipher(r));
+	sp_json_str(out, smtpprobe_result_tls_cipher(r));
 	fputs(",\"subject\":", out);
-	json_str(out, smtpprobe_result_cert_subject(r));
+	sp_json_str(out, smtpprobe_result_cert_subject(r));
 	fputs(",\"issuer\":", out);
-	json_str(out, smtpprobe_result_cert_issuer(r));
+	sp_json_str(out, smtpprobe_result_cert_issuer(r));
 	fputs(",\"sans\":", out);
-	json_str(out, smtpprobe_result_cert_sans(r));
+	sp_json_str(out, smtpprobe_result_cert_sans(r));
 	fprintf(out, ",\"not_after\":%lld,\"verified\":%s,\"verify_error\":",
 		(long long)smtpprobe_result_cert_not_after(r),
 		*smtpprobe_result_cert_error(r) ? "false" : "true");
-	json_str(out, smtpprobe_result_cert_error(r));
+	sp_json_str(out, smtpprobe_result_cert_error(r));
 	fputc('}', out);
 	if (sp_cert_days(r, &days))
 		fprintf(out, ",\"cert_days\":%ld", days);
@@ -742,7 +770,7 @@ json_names(FILE *out, const smtpprobe_result *r)
 
 	fputs(",\"mx\":", out);
 	if (pref >= 0)
-		json_str(out, smtpprobe_result_host(r));
+		sp_json_str(out, smtpprobe_result_host(r));
 	else
 		fputs("null", out);
 	if (pref >= 0)
@@ -753,11 +781,11 @@ json_names(FILE *out, const smtpprobe_result *r)
 	if (rdns == SMTPPROBE_RDNS_NONE)
 		fputs("null", out);
 	else
-		json_str(out, smtpprobe_result_ptr(r));
+		sp_json_str(out, smtpprobe_result_ptr(r));
 	fprintf(out, ",\"rdns\":\"%s\",\"rdns_text\":", smtpprobe_rdns_name(rdns));
-	json_str(out, smtpprobe_result_rdns_text(r));
+	sp_json_str(out, smtpprobe_result_rdns_text(r));
 	fputs(",\"banner_name\":", out);
-	json_str(out, smtpprobe_result_banner_name(r));
+	sp_json_str(out, smtpprobe_result_banner_name(r));
 }
 
 /* Which target, its state and what decided it. */
@@ -769,14 +797,14 @@ json_verdict(FILE *out, const struct sp_config *cfg, const struct sp_verdict *v)
 
 	reason_text(cfg, v, why, sizeof(why));
 	fputs("{\"host\":", out);
-	json_str(out, smtpprobe_result_host(r));
+	sp_json_str(out, smtpprobe_result_host(r));
 	fputs(",\"address\":", out);
-	json_str(out, smtpprobe_result_addr(r));
+	sp_json_str(out, smtpprobe_result_addr(r));
 	fprintf(out, ",\"port\":%u,\"state\":\"%s\",\"exit_code\":%d,\"status\":\"%s\",\"stage\":\"%s\",\"reason\":",
 		smtpprobe_result_port(r), sp_state_name(v->state), (int)v->state,
 		smtpprobe_status_name(smtpprobe_result_status(r)),
 		smtpprobe_stage_name(smtpprobe_result_stage(r)));
-	json_str(out, why);
+	sp_json_str(out, why);
 }
 
 static void
@@ -790,17 +818,19 @@ json_target(FILE *out, const struct sp_config *cfg, const struct sp_verdict *v)
 	fputc(',', out);
 	json_exchanges(out, r);
 	fputs(",\"greeting\":", out);
-	json_str(out, smtpprobe_result_greeting(r));
+	sp_json_str(out, smtpprobe_result_greeting(r));
 	fprintf(out, ",\"starttls_offered\":%s",
 		smtpprobe_result_starttls_offered(r) ? "true" : "false");
 	fputs(",\"capabilities\":", out);
-	json_str(out, smtpprobe_result_caps(r));
+	sp_json_str(out, smtpprobe_result_caps(r));
 	fprintf(out, ",\"size_limit\":%llu,\"queue_id\":",
 		(unsigned long long)smtpprobe_result_size_limit(r));
-	json_str(out, smtpprobe_result_queue_id(r));
+	sp_json_str(out, smtpprobe_result_queue_id(r));
 	fputs(",\"notes\":", out);
-	json_str(out, smtpprobe_result_notes(r));
+	sp_json_str(out, smtpprobe_result_notes(r));
 	json_tls(out, r);
+	if (smtpprobe_opts_dane(cfg->lib) != SMTPPROBE_DANE_OFF)
+		sp_dane_json(out, cfg, r, v->dane);
 	json_names(out, r);
 	fputc('}', out);
 }
@@ -827,13 +857,13 @@ sp_output_json(FILE *out, const struct sp_config *cfg, const struct sp_report *r
 	summary(cfg, rep, text, sizeof(text));
 	fprintf(out, "{\"state\":\"%s\",\"exit_code\":%d,\"summary\":",
 		sp_state_name(rep->state), (int)rep->state);
-	json_str(out, text);
+	sp_json_str(out, text);
 	if (smtpprobe_opts_mx_domain(cfg->lib) != NULL) {
 		fputs(",\"domain\":", out);
-		json_str(out, smtpprobe_opts_mx_domain(cfg->lib));
+		sp_json_str(out, smtpprobe_opts_mx_domain(cfg->lib));
 	}
 	fputs(",\"notes\":", out);
-	json_str(out, rep->notes != NULL ? rep->notes : "");
+	sp_json_str(out, rep->notes != NULL ? rep->notes : "");
 	fputs(",\"targets\":[", out);
 	for (size_t i = 0; i < rep->n; i++) {
 		if (i)
@@ -867,9 +897,9 @@ sp_output_lld(FILE *out, const struct sp_config *cfg, const struct sp_report *re
 		const smtpprobe_result *r = rep->v[i].r;
 
 		fputs(i ? ",{\"{#MX}\":" : "{\"{#MX}\":", out);
-		json_str(out, smtpprobe_result_host(r));
+		sp_json_str(out, smtpprobe_result_host(r));
 		fprintf(out, ",\"{#PREF}\":\"%d\",\"{#ADDR}\":", smtpprobe_result_mx_pref(r));
-		json_str(out, smtpprobe_result_addr(r));
+		sp_json_str(out, smtpprobe_result_addr(r));
 		fprintf(out, ",\"{#PORT}\":\"%u\"}", smtpprobe_result_port(r));
 	}
 	fputs("]}\n", out);
@@ -885,6 +915,6 @@ sp_output_unknown(FILE *out, bool json, const char *why)
 	}
 	fprintf(out, "{\"state\":\"%s\",\"exit_code\":%d,\"summary\":", sp_state_name(SP_UNKNOWN),
 		(int)SP_UNKNOWN);
-	json_str(out, why);
+	sp_json_str(out, why);
 	fputs(",\"notes\":\"\",\"targets\":[]}\n", out);
 }

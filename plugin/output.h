@@ -14,6 +14,9 @@
 /* @return the length of a valid UTF-8 sequence at @p s (at most @p n bytes), or 0. */
 size_t sp_utf8_len(const unsigned char *s, size_t n);
 
+/* @p s as a JSON string, quoted and escaped (broken UTF-8 as U+FFFD). */
+void sp_json_str(FILE *out, const char *s);
+
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char *sp_state_name(enum sp_state s);
 

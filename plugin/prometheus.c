@@ -201,6 +201,11 @@ sp_prometheus_failed_phase(const struct sp_verdict *v, const char **phase, const
 		*phase = smtpprobe_stage_name(SMTPPROBE_STAGE_DNS);
 		*reason = "dns";
 		return true;
+	case SP_REASON_DANE:
+		*phase = v->dane == SP_DANE_NO_MATCH || v->dane == SP_DANE_CHECK_FAILED ? "tls" : "tlsa";
+		*reason = v->dane == SP_DANE_NO_MATCH || v->dane == SP_DANE_CHECK_FAILED ?
+		    "verification" : "dns";
+		return true;
 	case SP_REASON_TIME:
 		if (v->stage != SMTPPROBE_STAGE_COUNT)
 			*phase = smtpprobe_stage_name(v->stage);
@@ -298,6 +303,16 @@ fam_tls_version(struct family *f, const struct sp_verdict *v)
 	fputs("1\n", f->out);
 }
 
+/* With --dane only: 1 when a TLSA record authenticated the server. */
+static void
+fam_dane(struct family *f, const struct sp_verdict *v)
+{
+	if (smtpprobe_opts_dane(f->cfg->lib) == SMTPPROBE_DANE_OFF)
+		return;
+	sample(f, v->r, NULL, NULL, NULL, NULL);
+	fprintf(f->out, "%d\n", v->dane == SP_DANE_AUTHENTICATED);
+}
+
 static const struct {
 	const char *name, *help;
 	void (*put)(struct family *, const struct sp_verdict *);
@@ -318,6 +333,8 @@ static const struct {
 		"When the server certificate expires, in Unix seconds (the leaf certificate's notAfter).",
 		fam_cert_expiry },
 	{ "probe_tls_version_info", "The TLS version negotiated, as OpenSSL names it.", fam_tls_version },
+	{ "probe_dane_authenticated",
+		"Whether a DNSSEC-validated TLSA record authenticated the server (1) or not (0).", fam_dane },
 };
 
 void

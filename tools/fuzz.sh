@@ -22,7 +22,7 @@ build=$(cd "${FUZZ_BUILDDIR:-$src}" && pwd) # absolute: fuzz_options chdir()s
 secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 nicelvl=${FUZZ_NICE:-0}
-all="reply caps message range options dialog tlsa dnsmsg exporter"
+all="reply caps message range options dialog tlsa dnsmsg stsparse exporter"
 names=${*:-$all}
 
 [ -f "$build/Makefile" ] || { echo "fuzz: $build is not configured (run ./configure)" >&2; exit 1; }
@@ -53,6 +53,7 @@ maxlen() {
 	dialog) echo 8192 ;;
 	tlsa) echo 8192 ;;          # past the 4096-byte data bound
 	dnsmsg) echo 16384 ;;       # TLSA RRsets of full certificates
+	stsparse) echo 70000 ;;     # past the 64 KiB policy bound
 	*) echo 4096 ;;
 	esac
 }

@@ -18,6 +18,8 @@
 
 #include "../../plugin/judge.h"
 #include "results.h"
+#include "dane.h"
+#include "resolve.h"
 
 #define MAX_TARGETS 8
 
@@ -380,6 +382,90 @@ test_worst(void **state)
 	assert_int_equal(sp_worst(SP_OK, SP_UNKNOWN), SP_UNKNOWN);
 }
 
+/* DANE facts as a target would have them: AD states, a lookup, records. */
+static void
+dane_facts(struct smtpprobe_result *r, smtpprobe_dnssec mx, smtpprobe_dnssec addr, int status,
+	bool tlsa_ad, const char *recs)
+{
+	struct sp_tlsaset set = { .ad = tlsa_ad };
+
+	/* recs: one "USM" triple of digits per record, e.g. "311 011". */
+	for (const char *p = recs; p != NULL && *p; p += *(p + 3) ? 4 : 3) {
+		struct sp_tlsa *t = &set.rec[set.n++];
+
+		t->usage = (uint8_t)(p[0] - '0');
+		t->selector = (uint8_t)(p[1] - '0');
+		t->mtype = (uint8_t)(p[2] - '0');
+		t->len = 32;
+		memset(t->data, set.n, t->len);
+	}
+	assert_non_null(r->dane = sp_dane_new());
+	r->dane->mx = mx;
+	r->dane->addr = addr;
+	assert_int_equal(sp_dane_take(r->dane, status, &set, false, 900), 0);
+}
+
+/* SPEC 8's table, one row each, in require and in auto mode. */
+static void
+test_dane_table(void **state)
+{
+	static const struct {
+		smtpprobe_dnssec mx, addr;
+		int status;
+		bool ad;
+		const char *recs;
+		smtpprobe_dane_auth auth;
+		enum sp_dane_finding finding;
+		enum sp_state require, autom;
+	} rows[] = {
+		{ SMTPPROBE_DNSSEC_INSECURE, SMTPPROBE_DNSSEC_SECURE, 0, true, "311", 0,
+			SP_DANE_MX_INSECURE, SP_CRITICAL, SP_OK },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_INSECURE, 0, true, "311", 0,
+			SP_DANE_ADDR_INSECURE, SP_CRITICAL, SP_OK },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_SECURE, SP_DNS_TEMPFAIL, false, NULL, 0,
+			SP_DANE_TLSA_FAILED, SP_CRITICAL, SP_CRITICAL },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_SECURE, SP_DNS_NODATA, true, NULL, 0,
+			SP_DANE_TLSA_NONE, SP_CRITICAL, SP_OK },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_SECURE, SP_DNS_NXDOMAIN, false, NULL, 0,
+			SP_DANE_TLSA_INSECURE, SP_CRITICAL, SP_OK },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_SECURE, 0, false, "311", 0,
+			SP_DANE_TLSA_INSECURE, SP_CRITICAL, SP_OK },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_SECURE, 0, true, "011 111 391", 0,
+			SP_DANE_TLSA_UNUSABLE, SP_CRITICAL, SP_WARNING },
+		{ SMTPPROBE_DNSSEC_UNASKED, SMTPPROBE_DNSSEC_SECURE, 0, true, "311", SMTPPROBE_DANE_AUTHENTICATED,
+			SP_DANE_AUTHENTICATED, SP_OK, SP_OK },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_SECURE, 0, true, "311", SMTPPROBE_DANE_NO_MATCH,
+			SP_DANE_NO_MATCH, SP_CRITICAL, SP_CRITICAL },
+		{ SMTPPROBE_DNSSEC_SECURE, SMTPPROBE_DNSSEC_SECURE, 0, true, "201", SMTPPROBE_DANE_CHECK_FAILED,
+			SP_DANE_CHECK_FAILED, SP_CRITICAL, SP_CRITICAL },
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		for (int m = 0; m < 2; m++) {
+			struct smtpprobe_result *r;
+			enum sp_state want = m == 0 ? rows[i].require : rows[i].autom;
+
+			sp_report_free(&f->rep);
+			for (size_t k = 0; k < f->n; k++)
+				sp_result_free(f->r[k]);
+			f->n = 0;
+			sp_config_free(&f->cfg);
+			CONFIG(&f->cfg, "-M", "example.org", m == 0 ? "--dane" : "--dane=auto");
+			r = good(f, "mx.example.org", "192.0.2.10");
+			dane_facts(r, rows[i].mx, rows[i].addr, rows[i].status, rows[i].ad, rows[i].recs);
+			if (rows[i].auth != SMTPPROBE_DANE_NOT_APPLIED)
+				sp_dane_matched(r->dane, rows[i].auth, 0, r->dane->set->rec[0].usage,
+					r->dane->set->rec[0].selector, r->dane->set->rec[0].mtype,
+					r->dane->set->rec[0].data, r->dane->set->rec[0].len);
+			judge(f);
+			assert_int_equal(sp_dane_finding(r), rows[i].finding);
+			assert_int_equal(f->rep.v[0].dane, rows[i].finding);
+			assert_int_equal(f->rep.v[0].state, want);
+			assert_int_equal(f->rep.v[0].reason, want == SP_OK ? SP_REASON_NONE : SP_REASON_DANE);
+		}
+}
+
 int
 main(void)
 {
@@ -398,6 +484,7 @@ main(void)
 		T(test_domain_failed),
 		T(test_no_result),
 		T(test_worst),
+		T(test_dane_table),
 	};
 #undef T
 
