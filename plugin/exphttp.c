@@ -252,7 +252,8 @@ static void
 on_probe(struct evhttp_request *req, void *arg)
 {
 	struct sp_exporter *x = arg;
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	const struct sp_module *m;
 	char host[SP_TARGET_HOST_MAX + 1], err[200];
 	struct sp_query q;
