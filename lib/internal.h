@@ -63,6 +63,7 @@ struct smtpprobe_opts {
 	bool tls_lean_init; /* see smtpprobe_opts_set_tls_lean_init() */
 	char *ca_file, *ca_dir, *sni;
 	int tls_min;         /* OpenSSL's TLS1_x_VERSION, 0 for its default */
+	smtpprobe_tlsctx *tlsctx; /* lent (smtpprobe_opts_set_tlsctx()); NULL: per probe */
 	smtpprobe_auth auth;
 	char *auth_user, *auth_pass;
 	int proxy;           /* PROXY protocol version, 0 for none */
@@ -76,7 +77,9 @@ struct smtpprobe_opts {
 
 /* The port to dial: as set, else 465 for implicit TLS, else 25. */
 unsigned sp_opts_port(const smtpprobe_opts *o);
-/* A deep copy, so a probe owns its options. NULL on ENOMEM. */
+/* The SSL_CTX of a shared context (lib/tlsctx.c). */
+struct ssl_ctx_st *sp_tlsctx_ssl(const smtpprobe_tlsctx *ctx);
+/* A deep copy, so a probe owns its options (a shared TLS context stays lent). NULL on ENOMEM. */
 smtpprobe_opts *sp_opts_dup(const smtpprobe_opts *o);
 
 /* A reply's text as quoted: its lines joined (reply.h), at most this long. */

@@ -555,6 +555,7 @@ smtpprobe_opts_set_proxy(smtpprobe_opts *o, int version)
 /* Read back: thin, and safe on an out-of-range stage. */
 
 unsigned smtpprobe_opts_port(const smtpprobe_opts *o) { return o->port; }
+unsigned smtpprobe_opts_timeout_ms(const smtpprobe_opts *o) { return o->timeout_ms; }
 size_t smtpprobe_opts_host_count(const smtpprobe_opts *o) { return o->hosts.n; }
 const char *smtpprobe_opts_mx_domain(const smtpprobe_opts *o) { return o->mx_domain; }
 unsigned smtpprobe_opts_max_targets(const smtpprobe_opts *o) { return o->max_targets; }

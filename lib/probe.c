@@ -107,6 +107,8 @@ shared_ctx(void *arg)
 	struct smtpprobe_probe *p = arg;
 	char err[200];
 
+	if (p->opts->tlsctx != NULL) /* lent: never freed here */
+		return sp_tlsctx_ssl(p->opts->tlsctx);
 	if (p->opts->tls == SMTPPROBE_TLS_NONE || p->tls_tried)
 		return p->tls_ctx;
 	p->tls_tried = true;

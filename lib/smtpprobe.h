@@ -8,6 +8,9 @@
  *    matching *_free(); nothing else frees it.
  *  - Strings passed in are copied; strings returned are owned by the object
  *    they came from and live as long as it does.
+ *  - A shared TLS context (smtpprobe_tlsctx_new()) is lent, never owned: options
+ *    and the probes started from them only point at it, so it must outlive
+ *    every probe started while it was set.
  *  - A started probe calls its done callback exactly once: on completion, on
  *    smtpprobe_probe_cancel(), and on smtpprobe_probe_free() of a probe still
  *    running (status SMTPPROBE_CANCELLED). The callback may free the probe.
@@ -118,6 +121,7 @@ typedef enum smtpprobe_auth {
 } smtpprobe_auth;
 
 typedef struct smtpprobe_opts smtpprobe_opts;
+typedef struct smtpprobe_tlsctx smtpprobe_tlsctx;
 typedef struct smtpprobe_probe smtpprobe_probe;
 typedef struct smtpprobe_result smtpprobe_result;
 
@@ -256,6 +260,24 @@ SMTPPROBE_API int smtpprobe_opts_set_ca(smtpprobe_opts *opts, const char *file, 
 SMTPPROBE_API int smtpprobe_opts_set_sni(smtpprobe_opts *opts, const char *name);
 /** Lowest TLS version accepted: "1.0", "1.1", "1.2" or "1.3"; NULL for OpenSSL's default. */
 SMTPPROBE_API int smtpprobe_opts_set_tls_min(smtpprobe_opts *opts, const char *version);
+/**
+ * A TLS client context made once for many probes (a long-running program
+ * such as an exporter: trust anchors read once, not once a probe), from the
+ * TLS settings of @p opts (trust anchors, lowest version, verification).
+ * Loads the TLS module. @return the context, or NULL with a reason in
+ * @p err (and errno set).
+ */
+SMTPPROBE_API smtpprobe_tlsctx *smtpprobe_tlsctx_new(const smtpprobe_opts *opts, char *err, size_t errlen);
+/** Frees @p ctx; no probe that uses it may still exist. NULL is fine. */
+SMTPPROBE_API void smtpprobe_tlsctx_free(smtpprobe_tlsctx *ctx);
+/**
+ * Probes started from @p opts use @p ctx (not owned; NULL: each probe makes
+ * its own, the default) instead of making a context of their own. It must
+ * have been made from options with the same TLS settings. @return 0.
+ */
+SMTPPROBE_API int smtpprobe_opts_set_tlsctx(smtpprobe_opts *opts, smtpprobe_tlsctx *ctx);
+/** @return the deadline of the whole probe, in milliseconds. */
+SMTPPROBE_API unsigned smtpprobe_opts_timeout_ms(const smtpprobe_opts *opts);
 /**
  * SMTP AUTH after EHLO (after STARTTLS when that is set). The password is
  * copied, never reported, and wiped when the options are freed.

@@ -65,16 +65,22 @@ ini_add(struct sp_strlist *ini, char *line, const char *path, unsigned lineno,
 }
 
 /*
- * Collects the keys of every "[section]" of the file (a section may appear
+ * Where the keys of a section go: the list to append to, NULL to skip the
+ * section, or (struct sp_strlist *)-1 when out of memory.
+ */
+typedef struct sp_strlist *(*pick_fn)(void *arg, const char *section);
+
+/*
+ * Collects the keys of every section @p pick takes (a section may appear
  * more than once). Comments are whole lines starting with ';' or '#': a
  * value, a password say, may contain either.
- * @return 1 when the section was found, 0 when not, -1 on error.
+ * @return 1 when a section was taken, 0 when not, -1 on error.
  */
 static int
-ini_parse(struct sp_strlist *ini, char *text, const char *path, const char *section,
-	char *err, size_t errlen)
+ini_parse(char *text, const char *path, pick_fn pick, void *arg, char *err, size_t errlen)
 {
-	bool in_section = false, found = false;
+	struct sp_strlist *into = NULL;
+	bool found = false;
 	unsigned lineno = 0;
 	char *cursor = text, *line;
 
@@ -91,14 +97,30 @@ ini_parse(struct sp_strlist *ini, char *text, const char *path, const char *sect
 				return -1;
 			}
 			line[len - 1] = '\0';
-			in_section = strcmp(sp_trim(line + 1), section) == 0;
-			found = found || in_section;
+			if ((into = pick(arg, sp_trim(line + 1))) == (struct sp_strlist *)-1) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			found = found || into != NULL;
 			continue;
 		}
-		if (in_section && ini_add(ini, line, path, lineno, err, errlen) < 0)
+		if (into != NULL && ini_add(into, line, path, lineno, err, errlen) < 0)
 			return -1;
 	}
 	return found ? 1 : 0;
+}
+
+struct one_section {
+	struct sp_strlist *ini;
+	const char *name;
+};
+
+static struct sp_strlist *
+pick_one(void *arg, const char *section)
+{
+	struct one_section *o = arg;
+
+	return strcmp(section, o->name) == 0 ? o->ini : NULL;
 }
 
 /* The default ini file: $MP_CONFIG_FILE, then the Monitoring Plugins places. */
@@ -165,12 +187,71 @@ sp_extraopts_load(const char *locator, struct sp_strlist *ini, char *err, size_t
 	if (split_locator(locator, section, sizeof section, &path, err, errlen) < 0 ||
 	    sp_read_file("--extra-opts", path, SP_EXTRAOPTS_MAX, false, &text, &len, err, errlen) < 0)
 		return -1;
-	rc = ini_parse(ini, text, path, section, err, errlen);
+	rc = ini_parse(text, path, pick_one, &(struct one_section){ ini, section }, err, errlen);
 	explicit_bzero(text, len); /* it may hold a password */
 	free(text);
 	if (rc == 0)
 		snprintf(err, errlen, "--extra-opts: no section [%s] in %s", section, path);
 	return rc == 1 ? 0 : -1;
+}
+
+struct all_sections {
+	struct sp_ini_section *v;
+	size_t n;
+};
+
+/* Every section, found or added (in the order of first appearance). */
+static struct sp_strlist *
+pick_all(void *arg, const char *section)
+{
+	struct all_sections *a = arg;
+	struct sp_ini_section *v;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].name, section) == 0)
+			return &a->v[i].opts;
+	if ((v = realloc(a->v, (a->n + 1) * sizeof(*v))) == NULL)
+		return (struct sp_strlist *)-1;
+	a->v = v;
+	v[a->n] = (struct sp_ini_section){ strdup(section), { NULL, 0, 0 } };
+	if (v[a->n].name == NULL)
+		return (struct sp_strlist *)-1;
+	return &v[a->n++].opts;
+}
+
+int
+sp_extraopts_load_all(const char *path, struct sp_ini_section **secs, size_t *n,
+	char *err, size_t errlen)
+{
+	struct all_sections a = { NULL, 0 };
+	char *text;
+	size_t len;
+	int rc;
+
+	*secs = NULL;
+	*n = 0;
+	if (sp_read_file("--extra-opts", path, SP_EXTRAOPTS_MAX, false, &text, &len, err, errlen) < 0)
+		return -1;
+	rc = ini_parse(text, path, pick_all, &a, err, errlen);
+	explicit_bzero(text, len); /* it may hold a password */
+	free(text);
+	if (rc < 0) {
+		sp_extraopts_free_all(a.v, a.n);
+		return -1;
+	}
+	*secs = a.v;
+	*n = a.n;
+	return 0;
+}
+
+void
+sp_extraopts_free_all(struct sp_ini_section *secs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(secs[i].name);
+		sp_strlist_free(&secs[i].opts, true);
+	}
+	free(secs);
 }
 
 /* Pushes every entry of @p from onto @p to. */

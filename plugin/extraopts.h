@@ -23,6 +23,22 @@
  */
 int sp_extraopts_load(const char *locator, struct sp_strlist *ini, char *err, size_t errlen);
 
+/* One section of an ini file: its name and its options, as sp_extraopts_load() gives them. */
+struct sp_ini_section {
+	char *name;
+	struct sp_strlist opts;
+};
+
+/*
+ * Every section of the ini file @p path (a file of modules, each a section:
+ * smtp_probe_exporter), in the order they first appear, into an owned array
+ * (free with sp_extraopts_free_all(), which wipes the options).
+ * @return 0, or -1 with the reason in @p err.
+ */
+int sp_extraopts_load_all(const char *path, struct sp_ini_section **secs, size_t *n,
+	char *err, size_t errlen);
+void sp_extraopts_free_all(struct sp_ini_section *secs, size_t n);
+
 /*
  * The argument vector getopt runs over, NULL-terminated in @p args (its
  * entries not owned): argv[0], the options of each --extra-opts in turn,

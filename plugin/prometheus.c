@@ -78,6 +78,7 @@ struct family {
 	enum label_mode mode;
 	const char *name, *help;
 	bool started; /* # HELP and # TYPE written */
+	const char *target; /* the exporter's target parameter; NULL: the -H/-M value */
 };
 
 static void
@@ -106,8 +107,8 @@ sample(struct family *f, const smtpprobe_result *r, const char *k1, const char *
 		f->started = true;
 	}
 	fputs(f->name, f->out);
-	label(f->out, &first, "target", f->mode == LABELS_MX && domain != NULL ? domain
-		: smtpprobe_result_host(r));
+	label(f->out, &first, "target", f->target != NULL ? f->target
+		: f->mode == LABELS_MX && domain != NULL ? domain : smtpprobe_result_host(r));
 	if (f->mode == LABELS_MX)
 		/* The domain's own target when its MX lookup failed: no MX host. */
 		label(f->out, &first, "mx", smtpprobe_result_mx_pref(r) >= 0 ? smtpprobe_result_host(r) : "");
@@ -138,8 +139,8 @@ sample(struct family *f, const smtpprobe_result *r, const char *k1, const char *
  * failure was our own (out of memory, no socket, cancelled), which only
  * probe_smtp_state tells (3, UNKNOWN).
  */
-static bool
-failed_phase(const struct sp_verdict *v, const char **phase, const char **reason)
+bool
+sp_prometheus_failed_phase(const struct sp_verdict *v, const char **phase, const char **reason)
 {
 	const smtpprobe_result *r = v->r;
 
@@ -264,7 +265,7 @@ fam_failed(struct family *f, const struct sp_verdict *v)
 {
 	const char *phase, *reason;
 
-	if (!failed_phase(v, &phase, &reason))
+	if (!sp_prometheus_failed_phase(v, &phase, &reason))
 		return;
 	sample(f, v->r, "phase", phase, "reason", reason);
 	fputs("1\n", f->out);
@@ -322,11 +323,18 @@ static const struct {
 void
 sp_output_prometheus(FILE *out, const struct sp_config *cfg, const struct sp_report *rep)
 {
+	sp_output_prometheus_target(out, cfg, rep, NULL);
+}
+
+void
+sp_output_prometheus_target(FILE *out, const struct sp_config *cfg, const struct sp_report *rep,
+	const char *target)
+{
 	enum label_mode mode = smtpprobe_opts_mx_domain(cfg->lib) != NULL ? LABELS_MX
 		: smtpprobe_opts_host_count(cfg->lib) > 1 ? LABELS_HOSTS : LABELS_HOST;
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		struct family f = { out, cfg, mode, families[i].name, families[i].help, false };
+		struct family f = { out, cfg, mode, families[i].name, families[i].help, false, target };
 
 		for (size_t t = 0; t < rep->n; t++)
 			families[i].put(&f, &rep->v[t]);

@@ -22,7 +22,7 @@ build=$(cd "${FUZZ_BUILDDIR:-$src}" && pwd) # absolute: fuzz_options chdir()s
 secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 nicelvl=${FUZZ_NICE:-0}
-all="reply caps message range options dialog tlsa dnsmsg"
+all="reply caps message range options dialog tlsa dnsmsg exporter"
 names=${*:-$all}
 
 [ -f "$build/Makefile" ] || { echo "fuzz: $build is not configured (run ./configure)" >&2; exit 1; }

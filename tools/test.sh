@@ -40,7 +40,8 @@ fi
 # the plugin's integration tests under valgrind (tools/sanitize.sh), each
 # libFuzzer harness for FUZZ_SECONDS (default 60; two
 # at a time on two cores), and the soak at its full 100,000 sessions, 8 % of
-# them TLS (30-45 s). Measured on 2 cores: sanitizers ~5 min, fuzzing ~3 min, soak
+# them TLS (30-45 s), and the exporter's soak: as many probes through its HTTP
+# server (tests/soak/exporter_soak.py, ~40 s). Measured on 2 cores: sanitizers ~5 min, fuzzing ~3 min, soak
 # ~0.5 min. SKIP_HEAVY=1 leaves them out (a quick local run).
 heavy() {
 	heavy_title=$1; shift
@@ -61,6 +62,10 @@ if [ "$status" -eq 0 ] && [ "${SKIP_HEAVY:-0}" != 1 ]; then
 		env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" FUZZ_JOBS="${FUZZ_JOBS:-$(nproc)}" sh tools/fuzz.sh
 	heavy "soak: ${SOAK_SESSIONS:-100000} sessions, resident memory" \
 		sh -c 'make -s soak >/dev/null && tests/soak/soak "${SOAK_SESSIONS:-100000}"'
+	heavy "exporter soak: ${SOAK_SESSIONS:-100000} probes over HTTP, resident memory" \
+		sh -c 'make -s tests/bench/manysmtp >/dev/null &&
+			/usr/bin/python3 tests/soak/exporter_soak.py plugin/smtp_probe_exporter \
+				tests/bench/manysmtp "${SOAK_SESSIONS:-100000}"'
 	echo "hostile-input checks: $heavy_summary"
 fi
 

@@ -169,6 +169,40 @@ test_argv(void **state)
 	unlink(path);
 }
 
+/* smtp_probe_exporter's modules: every section, in order, a repeated one merged. */
+static void
+test_all_sections(void **state)
+{
+	static const char *const cs[] = { "--hostname=ini.example.org", "--port=2525", "--lmtp",
+		"--authpass=ini#secret;x", "--verbose" };
+	static const char *const other[] = { "--port=2" };
+	static const char *const special[] = { "--hostname=special.example.org" };
+	struct sp_ini_section *secs;
+	size_t n;
+	char path[64], err[512];
+
+	(void)state;
+	temp_text(path, ini_text);
+	assert_int_equal(sp_extraopts_load_all(path, &secs, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(secs[0].name, "other");
+	check_list(&secs[0].opts, other, 1);
+	assert_string_equal(secs[1].name, "check_smtp_probe");
+	check_list(&secs[1].opts, cs, 5);
+	assert_string_equal(secs[2].name, "special");
+	check_list(&secs[2].opts, special, 1);
+	sp_extraopts_free_all(secs, n);
+	unlink(path);
+
+	temp_text(path, "[a]\nx=1\n[b\n");
+	assert_int_equal(sp_extraopts_load_all(path, &secs, &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":3: bad section line"));
+	assert_null(secs);
+	assert_int_equal(n, 0);
+	unlink(path);
+	assert_int_equal(sp_extraopts_load_all("/nonexistent/x.ini", &secs, &n, err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -176,6 +210,7 @@ main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_all_sections),
 	};
 
 	unsetenv("MP_CONFIG_FILE");
