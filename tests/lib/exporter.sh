@@ -18,7 +18,11 @@
 #                        HTTP_BODY (a file of the test's temp dir)
 #   http_diag            the last request and its answer as diag lines
 
-EXP_PORT= EXP_PID= EXP_URL= EXP_LOG= EXP_RC=
+EXP_PORT=
+EXP_PID=
+EXP_URL=
+EXP_LOG=
+EXP_RC=
 HTTP_N=0
 
 exp_can_run() {
