@@ -613,7 +613,8 @@ def sh(cmd):
 def machine(a):
     cpu = sh("grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2-").strip()
     pk = sh("dpkg-query -W -f '${Package} ${Version}\\n' postfix monitoring-plugins-standard "
-            "swaks openssl libssl3 libevent-2.1-7 libudns0 valgrind python3 2>/dev/null")
+            "swaks openssl libssl3 libevent-2.1-7 libudns0 valgrind python3 "
+            "prometheus-blackbox-exporter 2>/dev/null")
     ver = sh("'%s' -V 2>&1 | head -n 1" % a.plugin) if not a.ld_library_path else \
         sh("LD_LIBRARY_PATH='%s' '%s' -V 2>&1 | head -n 1" % (a.ld_library_path, a.plugin))
     rev = sh("git -C '%s' describe --always --dirty 2>/dev/null" % a.srcdir)
