@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # build-deb.sh - build smtp-probe's Debian packages (libsmtpprobe0,
-# libsmtpprobe-dev, monitoring-plugins-smtp-probe) from this work tree and
+# libsmtpprobe-dev, monitoring-plugins-smtp-probe,
+# prometheus-smtp-probe-exporter) from this work tree and
 # check them with lintian.
 #
 # The files git knows (tracked, or untracked and not ignored) are copied to a

@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # build-rpm.sh - build smtp-probe's RPM packages (smtp-probe-libs,
-# smtp-probe-devel, nagios-plugins-smtp-probe) from `make dist`'s tarball
+# smtp-probe-devel, nagios-plugins-smtp-probe, smtp-probe-exporter) from `make dist`'s tarball
 # with packaging/rpm/smtp-probe.spec, using Debian's rpm package, and try
-# them: each package holds what it should, and the plugin and library
-# unpacked from them run.
+# them: each package holds what it should, and the plugin, the exporter and
+# the library unpacked from them run.
 #
 # The files git knows are copied to a temporary directory, configured there
 # and `make dist` makes the tarball; rpmbuild -bb builds in its own _topdir
@@ -101,6 +101,16 @@ has smtp-probe-devel '/pkgconfig/smtpprobe\.pc$'
 has smtp-probe-devel '/man3/smtpprobe\.3'
 has nagios-plugins-smtp-probe '/nagios/plugins/check_smtp_probe$'
 has nagios-plugins-smtp-probe '/man1/check_smtp_probe\.1'
+has smtp-probe-exporter '^/usr/bin/smtp_probe_exporter$'
+has smtp-probe-exporter '/systemd/system/smtp-probe-exporter\.service$'
+has smtp-probe-exporter '^/etc/smtp-probe/exporter\.ini$'
+has smtp-probe-exporter '^/etc/sysconfig/smtp-probe-exporter$'
+has smtp-probe-exporter '/man1/smtp_probe_exporter\.1'
+if rpm -qp --configfiles "$out"/smtp-probe-exporter-[0-9]*.rpm 2>/dev/null | grep -q '^/etc/smtp-probe/exporter\.ini$'; then
+	ok "smtp-probe-exporter: /etc/smtp-probe/exporter.ini is %config"
+else
+	no "smtp-probe-exporter: /etc/smtp-probe/exporter.ini is %config"
+fi
 if rpm -qp --requires "$out"/nagios-plugins-smtp-probe-[0-9]*.rpm 2>/dev/null | grep -q '^libsmtpprobe\.so\.0'; then
 	ok "nagios-plugins-smtp-probe requires libsmtpprobe.so.0"
 else
@@ -119,6 +129,20 @@ if [ "$rc" -eq 3 ] && printf '%s\n' "$v" | grep -q "^check_smtp_probe $version (
 	ok "the unpacked plugin runs: $v"
 else
 	no "the unpacked plugin runs: '$v' (exit $rc)"
+fi
+
+exporter=$(find "$root" -path '*/bin/smtp_probe_exporter' | head -n 1)
+v=$(LD_LIBRARY_PATH=$libdir "$exporter" --version 2>&1) && rc=0 || rc=$?
+if [ "$rc" -eq 0 ] && printf '%s\n' "$v" | grep -q "^smtp_probe_exporter $version (libsmtpprobe $version)"; then
+	ok "the unpacked exporter runs: $v"
+else
+	no "the unpacked exporter runs: '$v' (exit $rc)"
+fi
+unit=$(find "$root" -name smtp-probe-exporter.service | head -n 1)
+if grep -qx 'EnvironmentFile=-/etc/sysconfig/smtp-probe-exporter' "$unit" 2>/dev/null; then
+	ok "the RPM's unit reads /etc/sysconfig/smtp-probe-exporter"
+else
+	no "the RPM's unit reads /etc/sysconfig/smtp-probe-exporter"
 fi
 
 [ "$failed" -eq 0 ] || { echo "build-rpm: $failed failed" >&2; exit 1; }

@@ -25,8 +25,13 @@
 # services (and unbound-resolvconf, which would point the machine's
 # resolv.conf at Unbound) are disabled as well as kept from starting.
 # prometheus is there for promtool (`promtool check metrics`, which
-# tests/integration/prometheus.test runs on --output prometheus); its
-# Prometheus server service is disabled the same way.
+# tests/integration/prometheus.test runs on --output prometheus; `check
+# config`, `check rules` and `test rules` over packaging/prometheus/ in
+# exporter-packaging.test) and for the Prometheus server that
+# exporter-prometheus.test runs privately to scrape smtp_probe_exporter; its
+# system service is disabled the same way. (make bench installs Debian's
+# prometheus-blackbox-exporter itself when it is missing: only the bench
+# uses it.)
 # nginx and postfix-mta-sts-resolver are the MTA-STS test bed
 # (tests/lib/mtasts.sh: a private nginx serving the policies over HTTPS;
 # the resolver's mta-sts-query is the second opinion on them); neither runs
@@ -129,8 +134,8 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 	$missing
 
-# DNS servers and nginx the tests run privately, Prometheus (only promtool
-# is used) and the MTA-STS resolver daemon (only mta-sts-query is used):
+# DNS servers and nginx the tests run privately, Prometheus (the tests run
+# their own) and the MTA-STS resolver daemon (only mta-sts-query is used):
 # not system services (a system NSD
 # listens on *:53; Unbound's service rewrites resolv.conf). Only for the
 # packages installed now: a service the machine already had is left alone.

@@ -9,6 +9,9 @@
 #   * man finds check_smtp_probe(1) and smtpprobe(3);
 #   * a program builds with `pkg-config --cflags --libs smtpprobe` against
 #     the installed -dev package and runs against the installed library;
+#   * smtp_probe_exporter --version runs; its unit, its module file (a
+#     conffile), its defaults file and its man page are in place, and it
+#     starts with the installed module file, which admits no target (403);
 #   * apt-get purge removes them, leaving none of their files.
 #
 # Usage: tools/test-deb.sh [DIR]      (default /tmp/smtp-probe-deb)
@@ -16,8 +19,9 @@
 # installed one is purged first and at the end.
 set -eu
 dir=${1:-${TMPDIR:-/tmp}/smtp-probe-deb}
-PKGS="libsmtpprobe0 libsmtpprobe-dev monitoring-plugins-smtp-probe"
+PKGS="libsmtpprobe0 libsmtpprobe-dev monitoring-plugins-smtp-probe prometheus-smtp-probe-exporter"
 PLUGIN=/usr/lib/nagios/plugins/check_smtp_probe
+EXPORTER=/usr/bin/smtp_probe_exporter
 export DEBIAN_FRONTEND=noninteractive
 
 [ "$(id -u)" -eq 0 ] || { echo "test-deb: must run as root" >&2; exit 1; }
@@ -83,7 +87,7 @@ for f in /etc/nagios-plugins/config/smtp-probe.cfg "$doc/icinga2/smtp-probe.conf
 	if [ -f "$f" ]; then ok "installed: $f"; else no "not installed: $f"; fi
 done
 
-for m in check_smtp_probe.1 smtpprobe.3; do
+for m in check_smtp_probe.1 smtpprobe.3 smtp_probe_exporter.1; do
 	if man -w "${m%.*}" 2>/dev/null | grep -q "${m}"; then ok "man ${m%.*}($(echo "$m" | sed 's/.*\.//'))"; else no "man page $m"; fi
 done
 
@@ -106,10 +110,49 @@ else
 	no "a program built with pkg-config smtpprobe"
 fi
 
+# ---- the exporter
+v=$("$EXPORTER" --version 2>&1) && rc=0 || rc=$?
+if [ "$rc" -eq 0 ] && printf '%s\n' "$v" | grep -q '^smtp_probe_exporter [0-9.]* (libsmtpprobe [0-9.]*)'; then
+	ok "$EXPORTER --version: $v"
+else
+	no "$EXPORTER --version: '$v' (exit $rc)"
+fi
+for f in /lib/systemd/system/smtp-probe-exporter.service /etc/default/prometheus-smtp-probe-exporter \
+	/usr/share/doc/prometheus-smtp-probe-exporter/examples/prometheus.yml \
+	/usr/share/doc/prometheus-smtp-probe-exporter/examples/smtp-probe.rules.yml; do
+	if [ -f "$f" ]; then ok "installed: $f"; else no "not installed: $f"; fi
+done
+if dpkg-query -W -f='${Conffiles}\n' prometheus-smtp-probe-exporter | grep -q '^ /etc/smtp-probe/exporter.ini '; then
+	ok "/etc/smtp-probe/exporter.ini is a conffile"
+else
+	no "/etc/smtp-probe/exporter.ini is not a conffile"
+fi
+# As the unit would run it (its ARGS from the defaults file), on a free port.
+# shellcheck disable=SC1091
+ARGS=$(. /etc/default/prometheus-smtp-probe-exporter && echo "$ARGS")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck disable=SC2086
+"$EXPORTER" $ARGS --web.listen-address="127.0.0.1:$port" 2>"$tmp/exporter.log" &
+exp_pid=$!
+code=000 i=0
+while [ "$code" != 200 ] && [ $i -lt 100 ] && kill -0 "$exp_pid" 2>/dev/null; do
+	sleep 0.1; i=$((i + 1))
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/-/healthy") || code=000
+done
+probe=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/probe?module=smtp_banner&target=127.0.0.1") || probe=000
+kill -TERM "$exp_pid" 2>/dev/null
+wait "$exp_pid" && erc=0 || erc=$?
+if [ "$code" = 200 ] && [ "$probe" = 403 ] && [ "$erc" -eq 0 ]; then
+	ok "the installed exporter with the installed module file: healthy, a target refused (403), exit 0 on SIGTERM"
+else
+	cat "$tmp/exporter.log"
+	no "the installed exporter: /-/healthy $code, /probe $probe (403 expected), exit $erc on SIGTERM"
+fi
+
 files=$(for p in $PKGS; do dpkg -L "$p"; done | sort -u | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 purge
 left=
-for f in $files; do [ -e "$f" ] && left="$left $f"; done
+for f in $files /etc/smtp-probe; do [ -e "$f" ] && left="$left $f"; done
 # shellcheck disable=SC2086
 if [ -z "$left" ] && ! dpkg -l $PKGS 2>/dev/null | grep -q '^[ir]i'; then
 	ok "apt-get purge leaves none of their files"

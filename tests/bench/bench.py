@@ -364,6 +364,243 @@ def part_scale(runs, port, hosts, ns, pcap, server_pid):
     return rows
 
 
+# ------------------------------------------------------------ 5. exporters
+
+BLACKBOX_YML = """\
+modules:
+  plain:
+    prober: tcp
+    timeout: 10s
+    tcp:
+      preferred_ip_protocol: ip4
+      query_response:
+        - expect: "^220 "
+        - send: "EHLO bench.example\\r"
+        - expect: "^250 "
+        - send: "QUIT\\r"
+        - expect: "^221 "
+  starttls:
+    prober: tcp
+    timeout: 10s
+    tcp:
+      preferred_ip_protocol: ip4
+      tls_config:
+        ca_file: "%(ca)s"
+      query_response:
+        - expect: "^220 "
+        - send: "EHLO bench.example\\r"
+        - expect: "^250 "
+        - send: "STARTTLS\\r"
+        - expect: "^220 "
+        - starttls: true
+        - send: "EHLO bench.example\\r"
+        - expect: "^250 "
+        - send: "QUIT\\r"
+        - expect: "^221 "
+"""
+
+EXPORTER_INI = """\
+[plain]
+timeout=10
+allow-target=127.0.0.1
+
+[starttls]
+starttls
+ca-file=%(ca)s
+timeout=10
+allow-target=127.0.0.1
+"""
+
+PROBE_OK = re.compile(rb"^probe_success(\{[^}]*\})? 1$", re.M)
+
+
+def free_tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid, key):
+    """A field of /proc/PID/status in bytes (VmHWM, VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith(key + ":"):
+                return int(ln.split()[1]) * 1024
+    return 0
+
+
+class Daemon:
+    """An exporter started privately on 127.0.0.1:<free port>, ready when
+    its URL answers 200; stopped with SIGTERM."""
+
+    def __init__(self, argv, env, ready_path):
+        self.port = free_tcp_port()
+        argv = [a.replace("$PORT", str(self.port)) for a in argv]
+        self.log = open(os.path.join(TMP, "daemon.%d.log" % self.port), "wb")
+        self.p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                  stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while not self.get(ready_path)[0] == 200:
+            if self.p.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("%s did not start: see %s" % (argv[0], self.log.name))
+            time.sleep(0.05)
+
+    def get(self, path, conn=None):
+        import http.client
+        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read()
+        except OSError:
+            return 0, b""
+        finally:
+            if conn is None:
+                c.close()
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.log.close()
+
+
+def drive(d, path, n, conc):
+    """n GETs of path at concurrency conc (keep-alive connections, one per
+    client thread): (wall s, number of answers with probe_success 1)."""
+    import http.client
+    import threading
+    left, ok, lock = [n], [0], threading.Lock()
+
+    def worker():
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+        while True:
+            with lock:
+                if left[0] == 0:
+                    break
+                left[0] -= 1
+            st, body = d.get(path, c)
+            if st == 0:
+                c.close()
+                c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+            good = st == 200 and PROBE_OK.search(body) is not None
+            with lock:
+                ok[0] += good
+        c.close()
+
+    t0 = time.perf_counter()
+    th = [threading.Thread(target=worker) for _ in range(conc)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    return time.perf_counter() - t0, ok[0]
+
+
+def exporter_run(argv, env, ready, path, n, conc):
+    """A fresh daemon, 20 probes to warm it, then n probes: (probes per
+    CPU second, wall s, peak RSS bytes, probes OK)."""
+    d = Daemon(argv, env, ready)
+    try:
+        drive(d, path, 20, min(conc, 20))
+        c0 = proc_cpu(d.p.pid)
+        wall, ok = drive(d, path, n, conc)
+        cpu = proc_cpu(d.p.pid) - c0
+        hwm = proc_status(d.p.pid, "VmHWM")
+    finally:
+        d.stop()
+    return n / cpu if cpu > 0 else float("inf"), wall, hwm, ok
+
+
+def forked_run(argv, env, n, conc):
+    """n checks, one process each, conc at a time (xargs -P): (checks per
+    CPU second of all of them, wall s, the largest one's peak RSS, OK)."""
+    lst = os.path.join(TMP, "fork.list")
+    with open(lst, "w") as f:
+        f.write("127.0.0.1\n" * n)
+    out = os.path.join(TMP, "fork.out")
+    wall, cpu, rss, _ = spawn(["xargs", "-P", str(conc), "-n", "1"] + argv, env,
+                              stdin=lst, stdout=out)
+    with open(out, "rb") as f:
+        ok = sum(1 for ln in f if ln.startswith(b"SMTP OK"))
+    return n / cpu if cpu > 0 else float("inf"), wall, rss, ok
+
+
+def part_exporters(a, port):
+    n, conc, runs = a.exp_n, a.exp_c, a.exp_runs
+    ca = TOOLS.ca
+    with open(os.path.join(TMP, "blackbox.yml"), "w") as f:
+        f.write(BLACKBOX_YML % {"ca": ca})
+    with open(os.path.join(TMP, "exporter.ini"), "w") as f:
+        f.write(EXPORTER_INI % {"ca": ca})
+    target = "127.0.0.1:%d" % port
+    tools = []
+    if a.exporter and os.access(a.exporter, os.X_OK):
+        tools.append(("smtp_probe_exporter", "exporter",
+                      [a.exporter, "--config.file=" + os.path.join(TMP, "exporter.ini"),
+                       "--web.listen-address=127.0.0.1:$PORT",
+                       "--max-concurrent=%d" % max(100, conc)], TOOLS.env, "/-/healthy"))
+    if a.blackbox and os.access(a.blackbox, os.X_OK):
+        tools.append(("blackbox_exporter " + sh("'%s' --version 2>&1 | sed -n '1s/.*version \\([^ ]*\\).*/\\1/p'"
+                                                  % a.blackbox),
+                      "exporter",
+                      [a.blackbox, "--config.file=" + os.path.join(TMP, "blackbox.yml"),
+                       "--web.listen-address=127.0.0.1:$PORT"], TOOLS.plain, "/-/healthy"))
+    forks = [
+        ("check_smtp, a process per check", {"plain": [TOOLS.check_smtp, "-p", str(port), "-H"],
+                                             "starttls": [TOOLS.check_smtp, "-p", str(port), "-S", "-H"]},
+         TOOLS.plain),
+        ("check_smtp_probe, a process per check",
+         {"plain": [TOOLS.bin, "-p", str(port), "-H"],
+          "starttls": [TOOLS.bin, "-p", str(port), "-S", "--ca-file", ca, "-H"]}, TOOLS.env),
+    ]
+    res = {}
+    for _ in range(runs):
+        for mod in ("plain", "starttls"):
+            for name, _, argv, env, ready in tools:
+                path = "/probe?module=%s&target=%s" % (mod, target)
+                res.setdefault((mod, name), []).append(
+                    exporter_run(argv, env, ready, path, n, conc))
+            for name, argvs, env in forks:
+                res.setdefault((mod, name), []).append(forked_run(argvs[mod], env, n, conc))
+    rows = []
+    for mod in ("plain", "starttls"):
+        label = {"plain": "banner EHLO QUIT", "starttls": "STARTTLS, verified"}[mod]
+        base = None
+        for name, _, _, _, _ in tools:
+            if name.startswith("blackbox") and (mod, name) in res:
+                base = med([x[0] for x in res[(mod, name)]])
+        for name in [t[0] for t in tools] + [f[0] for f in forks]:
+            r = res.get((mod, name))
+            if not r:
+                continue
+            rate = med([x[0] for x in r])
+            rss = fig([x[2] for x in r], 1 / 1048576, 1)
+            if "process per check" in name:
+                rss += " each, x%d at once" % conc
+            rows.append([label, name, fig([x[0] for x in r], 1, 0),
+                         "%.1f" % (rate / base) if base else "",
+                         fig([n / x[1] for x in r], 1, 0), rss,
+                         "%d/%d" % (min(x[3] for x in r), n)])
+    if not any(t[0] == "smtp_probe_exporter" for t in tools):
+        rows.append(["", "smtp_probe_exporter", "n/a: not built", "", "", "", ""])
+    COMMANDS.append(("5: exporters (%d probes at concurrency %d per figure, a fresh daemon each)"
+                     % (n, conc), [
+                         "GET /probe?module=plain&target=127.0.0.1:$PORT     (and module=starttls)",
+                         "smtp_probe_exporter --config.file=exporter.ini --web.listen-address=127.0.0.1:$EXP",
+                         "prometheus-blackbox-exporter --config.file=blackbox.yml --web.listen-address=127.0.0.1:$EXP",
+                         "xargs -P %d -n 1 check_smtp -p $PORT [-S] -H < <127.0.0.1, %d lines>" % (conc, n),
+                         "xargs -P %d -n 1 check_smtp_probe -p $PORT [-S --ca-file ca.crt] -H < <127.0.0.1, %d lines>"
+                         % (conc, n),
+                         "", "exporter.ini:"] + (EXPORTER_INI % {"ca": "ca.crt"}).splitlines() +
+                     ["", "blackbox.yml:"] + (BLACKBOX_YML % {"ca": "ca.crt"}).splitlines()))
+    return rows
+
+
 # ------------------------------------------------------------ the report
 
 def sh(cmd):
@@ -376,7 +613,8 @@ def sh(cmd):
 def machine(a):
     cpu = sh("grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2-").strip()
     pk = sh("dpkg-query -W -f '${Package} ${Version}\\n' postfix monitoring-plugins-standard "
-            "swaks openssl libssl3 libevent-2.1-7 libudns0 valgrind python3 2>/dev/null")
+            "swaks openssl libssl3 libevent-2.1-7 libudns0 valgrind python3 "
+            "prometheus-blackbox-exporter 2>/dev/null")
     ver = sh("'%s' -V 2>&1 | head -n 1" % a.plugin) if not a.ld_library_path else \
         sh("LD_LIBRARY_PATH='%s' '%s' -V 2>&1 | head -n 1" % (a.ld_library_path, a.plugin))
     rev = sh("git -C '%s' describe --always --dirty 2>/dev/null" % a.srcdir)
@@ -488,6 +726,18 @@ How the other figures are taken
   from N = 100 on (below, it drowns in the run-to-run noise of RSS).
   The fake servers' own CPU ("servers' CPU ms", median, from /proc, 10 ms
   ticks) is spent on the same {ncpu} CPUs.
+* 5: each figure is a fresh daemon (started for it, warmed with 20
+  probes, stopped after), then N probes of /probe driven by a Python
+  client at fixed concurrency over keep-alive connections, against the
+  private Postfix. "probes per CPU s" = N / (utime + stime of the daemon
+  process over the N probes, /proc/PID/stat; the client's CPU is not
+  counted); peak RSS = the daemon's VmHWM (/proc/PID/status) after them.
+  "OK" counts answers with probe_success 1. The blackbox_exporter modules
+  are tcp probes doing the same dialog (query_response: banner, EHLO,
+  [STARTTLS, handshake verifying the test CA, EHLO,] QUIT); the forked
+  rows run the same check as one process per check (xargs -P), with CPU
+  and RSS from wait4 (GNU time) over all of them. check_smtp verifies no
+  certificate; the others verify it against the test CA.
 """
 
 
@@ -495,7 +745,7 @@ def main():
     global TMP, TOOLS, COMMANDS, LOAD_END
     ap = argparse.ArgumentParser()
     for o in ("plugin", "ld-library-path", "check-smtp", "swaks", "ca", "tmp", "out",
-              "srcdir", "load-start", "proxy-ready", "many-ready"):
+              "srcdir", "load-start", "proxy-ready", "many-ready", "exporter", "blackbox"):
         ap.add_argument("--" + o, default="")
     ap.add_argument("--pf-port", type=int, required=True)
     ap.add_argument("--many-pid", type=int, required=True)
@@ -508,7 +758,10 @@ def main():
     ap.add_argument("--scale-runs", type=int, required=True)
     ap.add_argument("--scale-n", default="1,10,100,1000")
     ap.add_argument("--xargs-cap", type=int, default=1000)
-    ap.add_argument("--parts", default="1234")
+    ap.add_argument("--exp-n", type=int, default=1000)
+    ap.add_argument("--exp-c", type=int, default=10)
+    ap.add_argument("--exp-runs", type=int, default=3)
+    ap.add_argument("--parts", default="12345")
     a = ap.parse_args()
     TMP, TOOLS, COMMANDS = a.tmp, Tools(a), []
     t_start = time.monotonic()
@@ -524,7 +777,7 @@ def main():
     def say(msg):
         print("bench: %s (%.0f s)" % (msg, time.monotonic() - t_start), file=sys.stderr, flush=True)
 
-    local = rtt_rows = cg = scale = None
+    local = rtt_rows = cg = scale = exp = None
     COMMANDS.append(("1, 2, 3: the dialogs ($PORT: Postfix's, or a delay proxy's)",
                      [shown(c[2], a.pf_port) for c in TOOLS.dialogs(a.pf_port)]))
     if "1" in a.parts:
@@ -539,6 +792,9 @@ def main():
     if "4" in a.parts:
         say("4. scale, N = %s, %d runs" % (",".join(map(str, ns)), a.scale_runs))
         scale = part_scale(a.scale_runs, many_port, hosts, ns, a.xargs_cap, a.many_pid)
+    if "5" in a.parts:
+        say("5. exporters, %d probes at concurrency %d, %d runs" % (a.exp_n, a.exp_c, a.exp_runs))
+        exp = part_exporters(a, a.pf_port)
     LOAD_END = open("/proc/loadavg").read().split()[:3]
     LOAD_END = " ".join(LOAD_END)
     total = time.monotonic() - t_start
@@ -569,6 +825,12 @@ def main():
         text += table(["N", "how", "wall ms", "CPU ms", "peak RSS MiB", "KiB/target",
                        "servers' CPU ms", "result"], scale)
         text.append("")
+    if exp is not None:
+        text.append("5. Exporters against the local Postfix: %d probes at concurrency %d per run, "
+                    "%d runs" % (a.exp_n, a.exp_c, a.exp_runs))
+        text += table(["probe", "exporter", "probes per CPU s", "x blackbox", "probes per s",
+                       "peak RSS MiB", "OK"], exp)
+        text.append("")
     text.append("whole benchmark: %.0f s" % total)
     print("\n".join(text))
 
@@ -584,10 +846,11 @@ def main():
                                     ncpu=os.cpu_count()).rstrip(),
                       "```", "", "## Commands", "",
                       "Run: `make bench` (this report: %d runs of parts 1 and 2, %d of part 3, "
-                      "%d of part 4; BENCH_QUICK=1 for a quick look; tests/bench/run.sh lists "
+                      "%d of part 4, %d of part 5; BENCH_QUICK=1 for a quick look; tests/bench/run.sh lists "
                       "the knobs). "
                       "The servers, the delay proxy and the fake servers are started and "
-                      "stopped by tests/bench/run.sh." % (a.runs, a.callgrind_runs, a.scale_runs), ""]
+                      "stopped by tests/bench/run.sh." % (a.runs, a.callgrind_runs, a.scale_runs,
+                                                          a.exp_runs), ""]
     for title, cmds in COMMANDS:
         md += ["Part " + title + ":", "", "```"] + cmds + ["```", ""]
     with open(a.out, "w") as f:

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # run.sh - the benchmark suite of `make bench`: check_smtp_probe
-# next to Debian's check_smtp and swaks. Starts a private Postfix with
+# next to Debian's check_smtp and swaks, and smtp_probe_exporter next to
+# Debian's blackbox_exporter (part 5, which starts both daemons). Starts a private Postfix with
 # STARTTLS (a test CA's certificate), the delay proxy and the fake servers
 # of the scale part, runs tests/bench/bench.py, which prints one table and
 # writes BENCHMARKS.md, and stops every server on any exit. Figures, not
@@ -20,8 +21,16 @@
 #                     one-way latencies of the two delay proxies (RTT = 2x)
 #   BENCH_SCALE_N=1,10,100,1000   target counts of part 4
 #   BENCH_OUT=./BENCHMARKS.md     the report (make: the top build directory)
-#   BENCH_PARTS=1234  which parts to run (1 per check, 2 round trips,
-#                     3 callgrind, 4 scale)
+#   BENCH_PARTS=12345 which parts to run (1 per check, 2 round trips,
+#                     3 callgrind, 4 scale, 5 exporters)
+#   BENCH_EXP_N=1000  probes per measurement of part 5 (BENCH_QUICK: 300)
+#   BENCH_EXP_C=10    the client's concurrency in part 5
+#   BENCH_EXP_RUNS    repetitions of part 5 (default RUNS/4, at least 3)
+#   BLACKBOX=/usr/bin/prometheus-blackbox-exporter
+#                     part 5's blackbox_exporter: Debian's package,
+#                     installed here when missing (its service stopped and
+#                     disabled: the bench runs a private instance)
+#   EXPORTER          smtp_probe_exporter (default: beside the plugin)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 : "${TESTS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -46,6 +55,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	RUNS=${RUNS:-3} SCALE_RUNS=${SCALE_RUNS:-1} CALLGRIND_RUNS=${CALLGRIND_RUNS:-1}
 fi
 RUNS=${RUNS:-21}
+EXP_RUNS=${BENCH_EXP_RUNS:-$(( RUNS / 4 > 3 ? RUNS / 4 : 3 ))}
 SCALE_RUNS=${SCALE_RUNS:-$(( RUNS / 7 > 3 ? RUNS / 7 : 3 ))}
 CALLGRIND_RUNS=${CALLGRIND_RUNS:-3}
 DELAY_MS=${BENCH_DELAY_MS:-30}
@@ -57,6 +67,12 @@ CHECK_SMTP=${CHECK_SMTP:-/usr/lib/nagios/plugins/check_smtp}
 SWAKS=${SWAKS:-/usr/bin/swaks}
 PY=/usr/bin/python3
 MANYSMTP=${MANYSMTP:-$(dirname "$PLUGIN")/../tests/bench/manysmtp}
+EXPORTER=${EXPORTER:-$(dirname "$PLUGIN")/smtp_probe_exporter}
+BLACKBOX=${BLACKBOX:-/usr/bin/prometheus-blackbox-exporter}
+PARTS=${BENCH_PARTS:-12345}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then BENCH_EXP_N=${BENCH_EXP_N:-300}; fi
+EXP_N=${BENCH_EXP_N:-1000}
+EXP_C=${BENCH_EXP_C:-10}
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 t_init
@@ -72,6 +88,25 @@ if [ "$CALLGRIND_RUNS" -gt 0 ] && ! command -v valgrind >/dev/null; then
 	CALLGRIND_RUNS=0
 fi
 
+# Part 5 compares with Debian's blackbox_exporter: installed when missing,
+# and never left running as a service (the bench starts its own).
+if [[ $PARTS == *5* ]] && [ ! -x "$BLACKBOX" ]; then
+	echo "bench: installing prometheus-blackbox-exporter (part 5)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		prometheus-blackbox-exporter >&2 || die "could not install prometheus-blackbox-exporter"
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable prometheus-blackbox-exporter.service >/dev/null 2>&1
+		[ ! -d /run/systemd/system ] || systemctl stop prometheus-blackbox-exporter.service >/dev/null 2>&1
+	fi
+	if [ -e /etc/init.d/prometheus-blackbox-exporter ]; then
+		/etc/init.d/prometheus-blackbox-exporter stop >/dev/null 2>&1
+		update-rc.d prometheus-blackbox-exporter disable >/dev/null 2>&1
+	fi
+fi
+if [[ $PARTS == *5* ]] && [ ! -x "$EXPORTER" ]; then
+	echo "bench: $EXPORTER not built: part 5 runs without it" >&2
+fi
+
 # The plugin binary itself, not libtool's wrapper script (a shell script
 # that would be in every figure).
 BIN=$PLUGIN LIBS=
@@ -79,6 +114,10 @@ if head -c 4096 "$PLUGIN" | grep -q libtool; then
 	BIN=$(dirname "$PLUGIN")/.libs/$(basename "$PLUGIN")
 	LIBS=$(cd "$(dirname "$PLUGIN")/../lib/.libs" && pwd) || die "no lib/.libs beside $PLUGIN"
 	[ -x "$BIN" ] || die "no binary behind the libtool wrapper: $BIN"
+fi
+EXP_BIN=$EXPORTER
+if [ -x "$EXPORTER" ] && head -c 4096 "$EXPORTER" | grep -q libtool; then
+	EXP_BIN=$(dirname "$EXPORTER")/.libs/$(basename "$EXPORTER")
 fi
 
 # The scale part holds 1000 sockets in one process (and the fake servers
@@ -127,6 +166,8 @@ LC_ALL=C "$PY" "$TESTS_SRCDIR/bench/bench.py" \
 	--many-ready "$TMP/many.ready" --many-pid "$MANY_PID" --banner-delay-ms "$BANNER_DELAY_MS" \
 	--scale-n "$SCALE_N" --runs "$RUNS" --rtt-runs "$RUNS" \
 	--callgrind-runs "$CALLGRIND_RUNS" --scale-runs "$SCALE_RUNS" \
-	--parts "${BENCH_PARTS:-1234}" --tmp "$TMP" --out "$OUT" --srcdir "$TESTS_SRCDIR/.." --load-start "$LOAD_START" || rc=$?
+	--exporter "$EXP_BIN" --blackbox "$BLACKBOX" --exp-n "$EXP_N" --exp-c "$EXP_C" \
+	--exp-runs "$EXP_RUNS" \
+	--parts "$PARTS" --tmp "$TMP" --out "$OUT" --srcdir "$TESTS_SRCDIR/.." --load-start "$LOAD_START" || rc=$?
 echo "bench: ${SECONDS} s in all, servers' start included" >&2
 exit "$rc"
