@@ -20,6 +20,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "evbase.h"
 #include "explog.h"
 #include "exporter.h"
 
@@ -281,7 +282,7 @@ main(int argc, char **argv)
 	}
 	x.metrics.last_reload_ok = true;
 	rc = 1;
-	if ((x.base = event_base_new()) != NULL && (x.http = http_new(x.base)) != NULL &&
+	if ((x.base = sp_event_base_new()) != NULL && (x.http = http_new(x.base)) != NULL &&
 	    (x.conns = sp_conns_new(x.base, x.http, MAX_CONNECTIONS, HEADER_SECONDS)) != NULL) {
 		sp_http_setup(&x);
 		rc = run(&x, &c);

@@ -16,6 +16,7 @@
 #include <smtpprobe.h>
 
 #include "cfg.h"
+#include "evbase.h"
 #include "judge.h"
 #include "output.h"
 #include "prometheus.h"
@@ -108,31 +109,12 @@ raise_fd_limit(const struct sp_config *cfg)
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-/*
- * With epoll, libevent's change list folds the add and delete of a write
- * event around each command into nothing: 12 epoll_ctl calls a dialog
- * become 4. (Its one caveat, dup()ed descriptors, does not arise here.)
- */
-static struct event_base *
-base_new(void)
-{
-	struct event_config *ec = event_config_new();
-	struct event_base *base;
-
-	if (ec == NULL)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	return base;
-}
-
 static enum sp_state
 run_check(const struct sp_config *cfg)
 {
 	struct run run = { .cfg = cfg, .collect = cfg->verbose > 0 || cfg->transcript != NULL };
 	smtpprobe_callbacks cb = { on_done, on_line };
-	struct event_base *base = base_new();
+	struct event_base *base = sp_event_base_new();
 	smtpprobe_probe *p = NULL;
 	enum sp_state state = SP_UNKNOWN;
 	char why[600];
