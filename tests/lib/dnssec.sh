@@ -15,7 +15,7 @@
 #   insecure   unsigned, no DS in the parent (a proven insecure delegation)
 #   bogus      signed, but the parent's DS is of a key that signs nothing
 #              there: every answer from the zone is bogus -> SERVFAIL
-#   expired    signed with signatures that expired yesterday -> SERVFAIL
+#   expired    signed with signatures that expired ten days ago -> SERVFAIL
 #   badsig[:TYPE]  signed and delegated like secure, then the signature bytes
 #              of every RRSIG over TYPE (default TLSA) are altered in the
 #              signed file: those RRsets are bogus (SERVFAIL), the rest of the
@@ -413,7 +413,9 @@ _dnssec_sign() {
 	_zsk=$(_dnssec_key "$_z" ZSK) || return 1
 	_now=$(date +%s)
 	_inc=$((_now - 3600)) _exp=$((_now + 30 * 86400))
-	[ "$_k" != expired ] || { _inc=$((_now - 30 * 86400)); _exp=$((_now - 86400)); }
+	# Expired well beyond a validator's clock skew allowance (Unbound's
+	# val-sig-skew-max is a day): a signature a day old sits on its edge.
+	[ "$_k" != expired ] || { _inc=$((_now - 40 * 86400)); _exp=$((_now - 10 * 86400)); }
 	_dnssec_run ldns-signzone -i "$_inc" -e "$_exp" -f "$_f.signed" \
 		"$_f.zone" "$DNSSEC_DIR/zones/$_zsk" "$DNSSEC_DIR/zones/$_ksk" || return 1
 	cp "$DNSSEC_DIR/zones/$_ksk.ds" "$_f.ds" || return 1
