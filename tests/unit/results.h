@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "../../plugin/judge.h"
 
 /* A target: host name, address ("" for none), port; the dialog "ran" from 0 to @p end_usec. */
 static struct smtpprobe_result *
@@ -127,5 +128,50 @@ t_config(struct sp_config *cfg, const char *const *args)
 }
 
 #define CONFIG(cfg, ...) t_config((cfg), (const char *const[]){ __VA_ARGS__, NULL })
+
+/*
+ * The fixture core of the judge's, output's, Prometheus and MTA-STS tests:
+ * a configuration, its targets, their report.
+ */
+#define T_MAX_TARGETS 8
+struct t_fixture {
+	struct sp_config cfg;
+	struct smtpprobe_result *r[T_MAX_TARGETS];
+	size_t n;
+	struct sp_report rep;
+};
+
+/* No password or ini file from the environment reaches a test's options. */
+static inline void
+t_fixture_env(void)
+{
+	unsetenv("SMTP_PROBE_PASSWORD");
+	unsetenv("MP_CONFIG_FILE");
+}
+
+static inline void
+t_fixture_free(struct t_fixture *t)
+{
+	sp_report_free(&t->rep);
+	for (size_t i = 0; i < t->n; i++)
+		sp_result_free(t->r[i]);
+	sp_config_free(&t->cfg);
+}
+
+/* A new target whose dialog ran from 0 to @p end_usec. */
+static inline struct smtpprobe_result *
+t_fixture_target(struct t_fixture *t, const char *host, const char *addr, int64_t end_usec)
+{
+	assert_true(t->n < T_MAX_TARGETS);
+	return t->r[t->n++] = t_result(host, addr, 25, end_usec);
+}
+
+/* Judges the targets afresh, with no probe notes. */
+static inline void
+t_fixture_judge(struct t_fixture *t)
+{
+	sp_report_free(&t->rep);
+	assert_int_equal(sp_judge(&t->cfg, (const smtpprobe_result *const *)t->r, t->n, "", &t->rep), 0);
+}
 
 #endif

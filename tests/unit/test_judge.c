@@ -21,21 +21,15 @@
 #include "dane.h"
 #include "resolve.h"
 
-#define MAX_TARGETS 8
-
 struct fx {
-	struct sp_config cfg;
-	struct smtpprobe_result *r[MAX_TARGETS];
-	size_t n;
-	struct sp_report rep;
+	struct t_fixture tf;
 };
 
 static int
 setup(void **state)
 {
 	*state = calloc(1, sizeof(struct fx));
-	unsetenv("SMTP_PROBE_PASSWORD");
-	unsetenv("MP_CONFIG_FILE");
+	t_fixture_env();
 	return *state == NULL ? -1 : 0;
 }
 
@@ -44,10 +38,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	sp_report_free(&f->rep);
-	for (size_t i = 0; i < f->n; i++)
-		sp_result_free(f->r[i]);
-	sp_config_free(&f->cfg);
+	t_fixture_free(&f->tf);
 	free(f);
 	return 0;
 }
@@ -56,8 +47,7 @@ teardown(void **state)
 static struct smtpprobe_result *
 target(struct fx *f, const char *host, const char *addr)
 {
-	assert_true(f->n < MAX_TARGETS);
-	return f->r[f->n++] = t_result(host, addr, 25, 5000);
+	return t_fixture_target(&f->tf, host, addr, 5000);
 }
 
 /* The usual good dialog: banner, EHLO, QUIT. */
@@ -74,15 +64,14 @@ good(struct fx *f, const char *host, const char *addr)
 static void
 judge(struct fx *f)
 {
-	sp_report_free(&f->rep);
-	assert_int_equal(sp_judge(&f->cfg, (const smtpprobe_result *const *)f->r, f->n, "", &f->rep), 0);
-	assert_int_equal(f->rep.n, f->n);
+	t_fixture_judge(&f->tf);
+	assert_int_equal(f->tf.rep.n, f->tf.n);
 }
 
 /* The verdict of target @p i: its state and reason. */
 #define VERDICT(f, i, st, why) do { \
-	assert_int_equal((f)->rep.v[i].state, (st)); \
-	assert_int_equal((f)->rep.v[i].reason, (why)); \
+	assert_int_equal((f)->tf.rep.v[i].state, (st)); \
+	assert_int_equal((f)->tf.rep.v[i].reason, (why)); \
 } while (0)
 
 static void
@@ -90,10 +79,10 @@ test_ok(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org");
 	good(f, "mx.example.org", "192.0.2.10");
 	judge(f);
-	assert_int_equal(f->rep.state, SP_OK);
+	assert_int_equal(f->tf.rep.state, SP_OK);
 	VERDICT(f, 0, SP_OK, SP_REASON_NONE);
 }
 
@@ -105,7 +94,7 @@ test_reply_classes(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-f", "a@example.net", "--rcpt", "b@example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-f", "a@example.net", "--rcpt", "b@example.org");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	t_greet(r, "mx.example.org", "");
 	t_exchange(r, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<a@example.net>", "250 2.1.0 Ok\r\n", 2400, 100);
@@ -113,9 +102,9 @@ test_reply_classes(void **state)
 		"450 4.7.1 greylisted\r\n", 2500, 100);
 	sp_result_fail(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_RCPT, (int)i, "450");
 	judge(f);
-	assert_int_equal(f->rep.state, SP_WARNING);
+	assert_int_equal(f->tf.rep.state, SP_WARNING);
 	VERDICT(f, 0, SP_WARNING, SP_REASON_REPLY);
-	assert_int_equal(f->rep.v[0].exchange, i);
+	assert_int_equal(f->tf.rep.v[0].exchange, i);
 
 	r->ex[i].code = 550;
 	judge(f);
@@ -130,7 +119,7 @@ test_expect_reply(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-f", "a@example.net", "--rcpt", "b@example.org",
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-f", "a@example.net", "--rcpt", "b@example.org",
 		"--expect-reply", "rcpt=5", "--expect-reply", "mail=4");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	t_greet(r, "mx.example.org", "");
@@ -138,13 +127,13 @@ test_expect_reply(void **state)
 	sp_result_fail(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_RCPT, (int)i, "250");
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_RELAY_OPEN);
-	assert_int_equal(f->rep.v[0].want, 5);
+	assert_int_equal(f->tf.rep.v[0].want, 5);
 
 	/* MAIL wanted 4xx: a 250 is accepted where it should not be, a 550 neither */
 	r->stage = SMTPPROBE_STAGE_MAIL;
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_ACCEPTED);
-	assert_int_equal(f->rep.v[0].want, 4);
+	assert_int_equal(f->tf.rep.v[0].want, 4);
 	r->ex[i].code = 550;
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_UNEXPECTED);
@@ -153,7 +142,7 @@ test_expect_reply(void **state)
 	r->ex[i].code = 450;
 	judge(f);
 	VERDICT(f, 0, SP_WARNING, SP_REASON_UNEXPECTED);
-	assert_int_equal(f->rep.v[0].want, 5);
+	assert_int_equal(f->tf.rep.v[0].want, 5);
 }
 
 /* The library's outcome: a timeout takes -t's state, a local failure is UNKNOWN. */
@@ -163,12 +152,12 @@ test_status(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-t", "5:warning");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-t", "5:warning");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	sp_result_fail(r, SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_BANNER, -1, "banner timeout after 5.000s");
 	judge(f);
 	VERDICT(f, 0, SP_WARNING, SP_REASON_STATUS);
-	f->cfg.timeout_state = SP_OK;
+	f->tf.cfg.timeout_state = SP_OK;
 	judge(f);
 	VERDICT(f, 0, SP_OK, SP_REASON_NONE);
 
@@ -190,21 +179,21 @@ test_quit_failure(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-q");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-q");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	t_greet(r, "mx.example.org", "");
 	i = t_exchange(r, SMTPPROBE_STAGE_QUIT, "QUIT", "500 no\r\n", 2400, 100);
 	sp_result_fail(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_QUIT, (int)i, "500");
 	judge(f);
 	VERDICT(f, 0, SP_OK, SP_REASON_NONE);
-	f->cfg.ignore_quit_failure = false;
+	f->tf.cfg.ignore_quit_failure = false;
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_REPLY);
 	r->status = SMTPPROBE_OK;
 	sp_result_fail(r, SMTPPROBE_E_CLOSED, SMTPPROBE_STAGE_QUIT, -1, "closed");
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_STATUS);
-	f->cfg.ignore_quit_failure = true;
+	f->tf.cfg.ignore_quit_failure = true;
 	judge(f);
 	VERDICT(f, 0, SP_OK, SP_REASON_NONE);
 }
@@ -217,32 +206,32 @@ test_checks(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-e", "Postfix");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-e", "Postfix");
 	good(f, "mx.example.org", "192.0.2.10");
 	judge(f);
 	VERDICT(f, 0, SP_WARNING, SP_REASON_BANNER);
-	assert_int_equal(f->rep.v[0].exchange, 0);
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-e", "220 mx.example.org ESMTP");
+	assert_int_equal(f->tf.rep.v[0].exchange, 0);
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-e", "220 mx.example.org ESMTP");
 	judge(f);
 	VERDICT(f, 0, SP_OK, SP_REASON_NONE);
 
 	/* STARTTLS counts when the first EHLO offered it */
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-H", "mx.example.org", "--require-ext", "starttls,8BITMIME,pipelining");
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "--require-ext", "starttls,8BITMIME,pipelining");
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_EXTENSION);
-	assert_int_equal(f->rep.v[0].index, 1);
+	assert_int_equal(f->tf.rep.v[0].index, 1);
 
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-C", "NOOP", "-C", "VRFY x", "-R", "^250", "-R", "^252");
-	r = f->r[0];
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-C", "NOOP", "-C", "VRFY x", "-R", "^250", "-R", "^252");
+	r = f->tf.r[0];
 	t_exchange(r, SMTPPROBE_STAGE_COMMAND, "NOOP", "250 2.0.0 Ok\r\n", 2400, 50);
 	i = t_exchange(r, SMTPPROBE_STAGE_COMMAND, "VRFY x", "502 5.5.1 no VRFY\r\n", 2450, 50);
 	judge(f);
 	VERDICT(f, 0, SP_WARNING, SP_REASON_RESPONSE);
-	assert_int_equal(f->rep.v[0].exchange, i);
-	assert_int_equal(f->rep.v[0].index, 1);
+	assert_int_equal(f->tf.rep.v[0].exchange, i);
+	assert_int_equal(f->tf.rep.v[0].index, 1);
 }
 
 /* -D WARN,CRIT: days left, floored; expired is critical. */
@@ -253,7 +242,7 @@ test_cert_days(void **state)
 	struct smtpprobe_result *r;
 	int64_t now = (int64_t)time(NULL);
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-S", "-D", "30,14");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-S", "-D", "30,14");
 	r = good(f, "mx.example.org", "192.0.2.10");
 	t_tls(r, "TLSv1.3", now + 40 * 86400 + 3600, "");
 	judge(f);
@@ -261,15 +250,15 @@ test_cert_days(void **state)
 	r->tls->not_after = now + 20 * 86400 + 3600;
 	judge(f);
 	VERDICT(f, 0, SP_WARNING, SP_REASON_CERT_EXPIRES);
-	assert_int_equal(f->rep.v[0].days, 20);
+	assert_int_equal(f->tf.rep.v[0].days, 20);
 	r->tls->not_after = now + 9 * 86400 + 3600;
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_CERT_EXPIRES);
-	assert_int_equal(f->rep.v[0].days, 9);
+	assert_int_equal(f->tf.rep.v[0].days, 9);
 	r->tls->not_after = now - 1;
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_CERT_EXPIRED);
-	assert_int_equal(f->rep.v[0].days, -1);
+	assert_int_equal(f->tf.rep.v[0].days, -1);
 }
 
 /* -w/-c: per stage and total; the worst state wins, the first reason of it stays. */
@@ -280,17 +269,17 @@ test_thresholds(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-w", "banner=0.001,ehlo=0.0001", "-c", "0.004");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-w", "banner=0.001,ehlo=0.0001", "-c", "0.004");
 	r = good(f, "mx.example.org", "192.0.2.10");
 	judge(f);
 	VERDICT(f, 0, SP_CRITICAL, SP_REASON_TIME);
-	assert_int_equal(f->rep.v[0].stage, SMTPPROBE_STAGE_COUNT);
-	assert_true(f->rep.v[0].secs == 0.005);
+	assert_int_equal(f->tf.rep.v[0].stage, SMTPPROBE_STAGE_COUNT);
+	assert_true(f->tf.rep.v[0].secs == 0.005);
 	r->end = 3000; /* under -c now: the banner's warning is the first found */
 	judge(f);
 	VERDICT(f, 0, SP_WARNING, SP_REASON_TIME);
-	assert_int_equal(f->rep.v[0].stage, SMTPPROBE_STAGE_BANNER);
-	assert_true(f->rep.v[0].secs == 0.0019);
+	assert_int_equal(f->tf.rep.v[0].stage, SMTPPROBE_STAGE_BANNER);
+	assert_true(f->tf.rep.v[0].secs == 0.0019);
 
 	/* a 4xx is a warning too, and came first */
 	i = t_exchange(r, SMTPPROBE_STAGE_MAIL, "MAIL FROM:<>", "451 4.3.0 later\r\n", 2600, 10);
@@ -305,7 +294,7 @@ test_rdns(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "--require-fcrdns");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "--require-fcrdns");
 	r = good(f, "mx.example.org", "192.0.2.10");
 	r->rdns = SMTPPROBE_RDNS_NO_PTR;
 	judge(f);
@@ -326,24 +315,24 @@ test_mx_policy(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-M", "example.org");
+	CONFIG(&f->tf.cfg, "-M", "example.org");
 	good(f, "mx1.example.org", "192.0.2.1")->mx_pref = 10;
 	good(f, "mx1.example.org", "192.0.2.2")->mx_pref = 10;
 	r = target(f, "mx2.example.org", "192.0.2.3");
 	r->mx_pref = 20;
 	sp_result_fail(r, SMTPPROBE_E_CONNECT, SMTPPROBE_STAGE_CONNECT, -1, "Connection refused");
 	judge(f);
-	assert_int_equal(f->rep.state, SP_CRITICAL);
+	assert_int_equal(f->tf.rep.state, SP_CRITICAL);
 	VERDICT(f, 2, SP_CRITICAL, SP_REASON_STATUS);
-	f->cfg.mx_policy = SP_MX_PRIMARY;
+	f->tf.cfg.mx_policy = SP_MX_PRIMARY;
 	judge(f);
-	assert_int_equal(f->rep.state, SP_OK);
-	f->cfg.mx_policy = SP_MX_ANY;
-	f->r[0]->status = SMTPPROBE_OK;
-	sp_result_fail(f->r[0], SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_BANNER, -1, "banner timeout");
+	assert_int_equal(f->tf.rep.state, SP_OK);
+	f->tf.cfg.mx_policy = SP_MX_ANY;
+	f->tf.r[0]->status = SMTPPROBE_OK;
+	sp_result_fail(f->tf.r[0], SMTPPROBE_E_TIMEOUT, SMTPPROBE_STAGE_BANNER, -1, "banner timeout");
 	judge(f);
-	assert_int_equal(f->rep.state, SP_OK);
-	assert_false(sp_report_single(&f->cfg, &f->rep));
+	assert_int_equal(f->tf.rep.state, SP_OK);
+	assert_false(sp_report_single(&f->tf.cfg, &f->tf.rep));
 }
 
 /* A domain whose MX lookup failed is one target, judged as one. */
@@ -353,12 +342,12 @@ test_domain_failed(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mx-policy", "any");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mx-policy", "any");
 	r = target(f, "example.org", "");
 	sp_result_fail(r, SMTPPROBE_E_DNS, SMTPPROBE_STAGE_DNS, -1, "domain accepts no mail");
 	judge(f);
-	assert_true(sp_report_single(&f->cfg, &f->rep));
-	assert_int_equal(f->rep.state, SP_CRITICAL);
+	assert_true(sp_report_single(&f->tf.cfg, &f->tf.rep));
+	assert_int_equal(f->tf.rep.state, SP_CRITICAL);
 }
 
 static void
@@ -366,10 +355,10 @@ test_no_result(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org");
-	assert_int_equal(sp_judge(&f->cfg, NULL, 0, NULL, &f->rep), 0);
-	assert_int_equal(f->rep.state, SP_UNKNOWN);
-	assert_int_equal(f->rep.n, 0);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org");
+	assert_int_equal(sp_judge(&f->tf.cfg, NULL, 0, NULL, &f->tf.rep), 0);
+	assert_int_equal(f->tf.rep.state, SP_UNKNOWN);
+	assert_int_equal(f->tf.rep.n, 0);
 }
 
 static void
@@ -446,12 +435,12 @@ test_dane_table(void **state)
 			struct smtpprobe_result *r;
 			enum sp_state want = m == 0 ? rows[i].require : rows[i].autom;
 
-			sp_report_free(&f->rep);
-			for (size_t k = 0; k < f->n; k++)
-				sp_result_free(f->r[k]);
-			f->n = 0;
-			sp_config_free(&f->cfg);
-			CONFIG(&f->cfg, "-M", "example.org", m == 0 ? "--dane" : "--dane=auto");
+			sp_report_free(&f->tf.rep);
+			for (size_t k = 0; k < f->tf.n; k++)
+				sp_result_free(f->tf.r[k]);
+			f->tf.n = 0;
+			sp_config_free(&f->tf.cfg);
+			CONFIG(&f->tf.cfg, "-M", "example.org", m == 0 ? "--dane" : "--dane=auto");
 			r = good(f, "mx.example.org", "192.0.2.10");
 			dane_facts(r, rows[i].mx, rows[i].addr, rows[i].status, rows[i].ad, rows[i].recs);
 			if (rows[i].auth != SMTPPROBE_DANE_NOT_APPLIED)
@@ -460,9 +449,9 @@ test_dane_table(void **state)
 					r->dane->set->rec[0].data, r->dane->set->rec[0].len);
 			judge(f);
 			assert_int_equal(sp_dane_finding(r), rows[i].finding);
-			assert_int_equal(f->rep.v[0].dane, rows[i].finding);
-			assert_int_equal(f->rep.v[0].state, want);
-			assert_int_equal(f->rep.v[0].reason, want == SP_OK ? SP_REASON_NONE : SP_REASON_DANE);
+			assert_int_equal(f->tf.rep.v[0].dane, rows[i].finding);
+			assert_int_equal(f->tf.rep.v[0].state, want);
+			assert_int_equal(f->tf.rep.v[0].reason, want == SP_OK ? SP_REASON_NONE : SP_REASON_DANE);
 		}
 }
 

@@ -21,13 +21,8 @@
 #include "../../plugin/output.h"
 #include "results.h"
 
-#define MAX_TARGETS 8
-
 struct fx {
-	struct sp_config cfg;
-	struct smtpprobe_result *r[MAX_TARGETS];
-	size_t n;
-	struct sp_report rep;
+	struct t_fixture tf;
 	struct sp_transcript t;
 	char *text;     /* what the output wrote */
 	size_t len;
@@ -37,8 +32,7 @@ static int
 setup(void **state)
 {
 	*state = calloc(1, sizeof(struct fx));
-	unsetenv("SMTP_PROBE_PASSWORD");
-	unsetenv("MP_CONFIG_FILE");
+	t_fixture_env();
 	return *state == NULL ? -1 : 0;
 }
 
@@ -47,10 +41,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	sp_report_free(&f->rep);
-	for (size_t i = 0; i < f->n; i++)
-		sp_result_free(f->r[i]);
-	sp_config_free(&f->cfg);
+	t_fixture_free(&f->tf);
 	sp_transcript_free(&f->t);
 	free(f->text);
 	free(f);
@@ -60,8 +51,7 @@ teardown(void **state)
 static struct smtpprobe_result *
 target(struct fx *f, const char *host, const char *addr)
 {
-	assert_true(f->n < MAX_TARGETS);
-	return f->r[f->n++] = t_result(host, addr, 25, 4012);
+	return t_fixture_target(&f->tf, host, addr, 4012);
 }
 
 /* banner, EHLO, MAIL, RCPT, RSET, QUIT, all good. */
@@ -85,12 +75,11 @@ print(struct fx *f, void (*printer)(FILE *, const struct sp_config *, const stru
 {
 	FILE *out;
 
-	sp_report_free(&f->rep);
-	assert_int_equal(sp_judge(&f->cfg, (const smtpprobe_result *const *)f->r, f->n, "", &f->rep), 0);
+	t_fixture_judge(&f->tf);
 	free(f->text);
 	out = open_memstream(&f->text, &f->len);
 	assert_non_null(out);
-	printer(out, &f->cfg, &f->rep, &f->t);
+	printer(out, &f->tf.cfg, &f->tf.rep, &f->t);
 	assert_int_equal(fclose(out), 0);
 	return f->text;
 }
@@ -125,7 +114,7 @@ test_ok_summary(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-f", "probe@example.net", "--rcpt", "kate@example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-f", "probe@example.net", "--rcpt", "kate@example.org");
 	good_rcpt(f, "mx.example.org", "192.0.2.10");
 	NAGIOS(f);
 	assert_string_equal(line1(f), "SMTP OK - mx.example.org[192.0.2.10]:25 220 ESMTP, EHLO 250, "
@@ -141,7 +130,7 @@ test_reply_quoted(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "192.0.2.10", "-f", "probe@example.net", "--rcpt", "grey@example.org");
+	CONFIG(&f->tf.cfg, "-H", "192.0.2.10", "-f", "probe@example.net", "--rcpt", "grey@example.org");
 	r = target(f, "192.0.2.10", "192.0.2.10");
 	t_greet(r, "mx.example.org", "");
 	i = t_exchange(r, SMTPPROBE_STAGE_RCPT, "RCPT TO:<grey@example.org>",
@@ -168,7 +157,7 @@ test_expect_reply_words(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx1.example.org", "-f", "probe@example.org",
+	CONFIG(&f->tf.cfg, "-H", "mx1.example.org", "-f", "probe@example.org",
 		"--rcpt", "someone@example.net", "--expect-reply", "rcpt=5");
 	r = target(f, "mx1.example.org", "192.0.2.10");
 	t_greet(r, "mx1.example.org", "");
@@ -190,7 +179,7 @@ test_thresholds_words(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-f", "probe@example.net", "--rcpt", "kate@example.org",
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-f", "probe@example.net", "--rcpt", "kate@example.org",
 		"-w", "banner=0.001,rcpt=2", "-c", "5");
 	good_rcpt(f, "mx.example.org", "192.0.2.10");
 	NAGIOS(f);
@@ -198,8 +187,8 @@ test_thresholds_words(void **state)
 		"(warning 0.001) | time=0.004012s;;5;0 connect=0.000100s;;;0 banner=0.001900s;0.001;;0 "
 		"ehlo=0.000400s;;;0 mail=0.000401s;;;0 rcpt=0.000005s;2;;0 rset=0.000004s;;;0 "
 		"quit=0.000190s;;;0");
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-c", "0.004");
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-c", "0.004");
 	NAGIOS(f);
 	HAS(line1(f), "SMTP CRITICAL - mx.example.org[192.0.2.10]:25 time 0.004s (critical 0.004) | ");
 }
@@ -214,7 +203,7 @@ test_cert_days(void **state)
 	char want[200], date[32];
 	struct tm tm;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-S", "-D", "30,14");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-S", "-D", "30,14");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	t_greet(r, "mx.example.org", "STARTTLS");
 	t_exchange(r, SMTPPROBE_STAGE_STARTTLS, "STARTTLS", "220 2.0.0 Ready\r\n", 2400, 100);
@@ -244,7 +233,7 @@ test_banner_and_checks(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-e", "Postfix");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-e", "Postfix");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	t_greet(r, "mx.example.org", "PIPELINING");
 	t_quit(r, 2400);
@@ -252,20 +241,20 @@ test_banner_and_checks(void **state)
 	HAS(line1(f), "SMTP WARNING - mx.example.org[192.0.2.10]:25 banner '220 mx.example.org ESMTP' "
 		"does not contain 'Postfix' | ");
 
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-H", "mx.example.org", "--require-ext", "PIPELINING,STARTTLS");
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "--require-ext", "PIPELINING,STARTTLS");
 	NAGIOS(f);
 	HAS(line1(f), "SMTP CRITICAL - mx.example.org[192.0.2.10]:25 EHLO does not advertise STARTTLS | ");
 
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-C", "VRFY postmaster", "-R", "^252");
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-C", "VRFY postmaster", "-R", "^252");
 	t_exchange(r, SMTPPROBE_STAGE_COMMAND, "VRFY postmaster", "502 5.5.1 VRFY disabled\r\n", 2600, 10);
 	NAGIOS(f);
 	HAS(line1(f), "SMTP WARNING - mx.example.org[192.0.2.10]:25 reply '502 VRFY disabled' to "
 		"'VRFY postmaster' does not match '^252' | ");
 
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-H", "mx.example.org", "--require-fcrdns");
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "--require-fcrdns");
 	r->rdns = SMTPPROBE_RDNS_UNCONFIRMED;
 	snprintf(r->rdns_text, sizeof r->rdns_text, "mail.example.org, not forward-confirmed");
 	NAGIOS(f);
@@ -280,7 +269,7 @@ test_multi_target(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-M", "example.org");
+	CONFIG(&f->tf.cfg, "-M", "example.org");
 	good_rcpt(f, "mx1.example.org", "192.0.2.1")->mx_pref = 10;
 	r = target(f, "mx2.example.org", "192.0.2.2");
 	r->mx_pref = 20;
@@ -299,9 +288,9 @@ test_multi_target(void **state)
 	ENDS_WITH(f->text, " 'mx3.example.org[192.0.2.3]:25:time'=0.000000s;;;0");
 
 	/* all OK: the best host's summary */
-	sp_result_free(f->r[1]);
-	sp_result_free(f->r[2]);
-	f->n = 1;
+	sp_result_free(f->tf.r[1]);
+	sp_result_free(f->tf.r[2]);
+	f->tf.n = 1;
 	good_rcpt(f, "mx1.example.org", "192.0.2.11")->mx_pref = 10;
 	NAGIOS(f);
 	HAS(line1(f), "SMTP OK - 1 of 1 MX host OK; mx1.example.org[192.0.2.1]:25 220 ESMTP, EHLO 250, "
@@ -316,7 +305,7 @@ test_status_line_neutralised(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	i = t_exchange(r, SMTPPROBE_STAGE_BANNER, "", "554 5.3.2 no | way \xff\xfe caf\xc3\xa9\r\n", 0, 10);
 	sp_result_fail(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_BANNER, (int)i, "554");
@@ -337,7 +326,7 @@ test_json_escaping(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "--output", "json");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "--output", "json");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	i = t_exchange(r, SMTPPROBE_STAGE_BANNER, "", "554 say \"hi\\\" \xff x\r\n", 0, 10);
 	sp_result_fail(r, SMTPPROBE_E_REPLY, SMTPPROBE_STAGE_BANNER, (int)i, "554");
@@ -357,7 +346,7 @@ test_long_output_and_transcript(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-v");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-v");
 	good_rcpt(f, "mx.example.org", "192.0.2.10");
 	sp_transcript_add(&f->t, SMTPPROBE_DIR_INFO, NULL, "connected", 9, 100);
 	sp_transcript_add(&f->t, SMTPPROBE_DIR_RECEIVED, NULL, "220 x |\x01", 8, 2000);
@@ -368,11 +357,11 @@ test_long_output_and_transcript(void **state)
 	HAS(f->text, "  capabilities: PIPELINING SIZE=10240000\n");
 	HAS(f->text, "\ntranscript:\n0.002000 <<< 220 x /?\n0.002001 >>> EHLO probe.example.net\n");
 	assert_null(strstr(f->text, "connected"));
-	f->cfg.verbose = 2;
+	f->tf.cfg.verbose = 2;
 	NAGIOS(f);
 	HAS(f->text, "\ntranscript:\n0.000100 *** connected\n0.002000 <<< 220 x /?\n");
 
-	f->cfg.output = SP_OUTPUT_JSON;
+	f->tf.cfg.output = SP_OUTPUT_JSON;
 	JSON(f);
 	HAS(f->text, ",\"transcript\":\"0.000100 *** connected\\u000a0.002000 <<< 220 x |\\u0001\\u000a"
 		"0.002001 >>> EHLO probe.example.net\\u000a\"}\n");
@@ -402,7 +391,7 @@ test_no_result(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org");
 	NAGIOS(f);
 	assert_string_equal(f->text, "SMTP UNKNOWN - no result (internal error)\n");
 }

@@ -20,13 +20,8 @@
 #include "../../plugin/prometheus.h"
 #include "results.h"
 
-#define MAX_TARGETS 8
-
 struct fx {
-	struct sp_config cfg;
-	struct smtpprobe_result *r[MAX_TARGETS];
-	size_t n;
-	struct sp_report rep;
+	struct t_fixture tf;
 	char *text;
 	size_t len;
 };
@@ -35,8 +30,7 @@ static int
 setup(void **state)
 {
 	*state = calloc(1, sizeof(struct fx));
-	unsetenv("SMTP_PROBE_PASSWORD");
-	unsetenv("MP_CONFIG_FILE");
+	t_fixture_env();
 	return *state == NULL ? -1 : 0;
 }
 
@@ -45,10 +39,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	sp_report_free(&f->rep);
-	for (size_t i = 0; i < f->n; i++)
-		sp_result_free(f->r[i]);
-	sp_config_free(&f->cfg);
+	t_fixture_free(&f->tf);
 	free(f->text);
 	free(f);
 	return 0;
@@ -57,8 +48,7 @@ teardown(void **state)
 static struct smtpprobe_result *
 target(struct fx *f, const char *host, const char *addr)
 {
-	assert_true(f->n < MAX_TARGETS);
-	return f->r[f->n++] = t_result(host, addr, 25, 4012);
+	return t_fixture_target(&f->tf, host, addr, 4012);
 }
 
 static struct smtpprobe_result *
@@ -79,12 +69,11 @@ prom(struct fx *f)
 {
 	FILE *out;
 
-	sp_report_free(&f->rep);
-	assert_int_equal(sp_judge(&f->cfg, (const smtpprobe_result *const *)f->r, f->n, "", &f->rep), 0);
+	t_fixture_judge(&f->tf);
 	free(f->text);
 	out = open_memstream(&f->text, &f->len);
 	assert_non_null(out);
-	sp_output_prometheus(out, &f->cfg, &f->rep);
+	sp_output_prometheus(out, &f->tf.cfg, &f->tf.rep);
 	assert_int_equal(fclose(out), 0);
 	return f->text;
 }
@@ -114,7 +103,7 @@ test_ok(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-f", "probe@example.net", "--rcpt", "kate@example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-f", "probe@example.net", "--rcpt", "kate@example.org");
 	good_rcpt(f, "mx.example.org", "192.0.2.10");
 	assert_string_equal(prom(f),
 		"# HELP probe_success Whether the SMTP check of the target was OK (1) or not (0).\n"
@@ -143,7 +132,7 @@ test_ok(void **state)
 		"# HELP probe_smtp_state The plugin state of the target: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
 		"# TYPE probe_smtp_state gauge\n"
 		"probe_smtp_state{target=\"mx.example.org\"} 0\n");
-	assert_int_equal(f->rep.state, SP_OK);
+	assert_int_equal(f->tf.rep.state, SP_OK);
 }
 
 static void
@@ -152,7 +141,7 @@ test_tls(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-S");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-S");
 	r = good_rcpt(f, "mx.example.org", "192.0.2.10");
 	t_tls(r, "TLSv1.3", 1798761600, "");
 	prom(f);
@@ -170,7 +159,7 @@ test_failed_reply(void **state)
 	struct smtpprobe_result *r;
 	size_t i;
 
-	CONFIG(&f->cfg, "-H", "192.0.2.10", "-f", "probe@example.net", "--rcpt", "nobody@example.org");
+	CONFIG(&f->tf.cfg, "-H", "192.0.2.10", "-f", "probe@example.net", "--rcpt", "nobody@example.org");
 	r = target(f, "192.0.2.10", "192.0.2.10");
 	t_greet(r, "mx.example.org", "");
 	i = t_exchange(r, SMTPPROBE_STAGE_RCPT, "RCPT TO:<nobody@example.org>",
@@ -192,7 +181,7 @@ test_failed_status(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org");
 	r = target(f, "mx.example.org", "192.0.2.10");
 	sp_result_stage_time(r, SMTPPROBE_STAGE_CONNECT, 0, 100);
 	sp_result_fail(r, SMTPPROBE_E_CONNECT, SMTPPROBE_STAGE_CONNECT, -1, "connect failed: Connection refused");
@@ -228,7 +217,7 @@ test_failed_threshold(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx.example.org", "-c", "banner=0.001");
+	CONFIG(&f->tf.cfg, "-H", "mx.example.org", "-c", "banner=0.001");
 	good_rcpt(f, "mx.example.org", "192.0.2.10");
 	prom(f);
 	HAS(f->text, "probe_success{target=\"mx.example.org\"} 0\n");
@@ -245,7 +234,7 @@ test_escaping(void **state)
 	size_t len;
 
 	/* An MX name from DNS is any bytes: it must stay inside its label. */
-	CONFIG(&f->cfg, "-M", "example.org");
+	CONFIG(&f->tf.cfg, "-M", "example.org");
 	r = target(f, "mx\"} 1\nevil{a=\"b\\\x01\xff\xc3\xa9", "192.0.2.10");
 	t_greet(r, "mx.example.org", "");
 	t_quit(r, 2400);
@@ -280,7 +269,7 @@ test_mx_labels(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-M", "example.org");
+	CONFIG(&f->tf.cfg, "-M", "example.org");
 	good_rcpt(f, "mx1.example.org", "192.0.2.1")->mx_pref = 10;
 	r = target(f, "mx1.example.org", "2001:db8::1");
 	r->mx_pref = 10;
@@ -309,7 +298,7 @@ test_hosts_labels(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-H", "mx1.example.org", "-H", "mx2.example.org");
+	CONFIG(&f->tf.cfg, "-H", "mx1.example.org", "-H", "mx2.example.org");
 	good_rcpt(f, "mx1.example.org", "192.0.2.1");
 	good_rcpt(f, "mx2.example.org", "192.0.2.2");
 	prom(f);

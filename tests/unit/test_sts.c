@@ -25,15 +25,11 @@
 #include "../../plugin/stsoutput.h"
 #include "results.h"
 
-#define MAX_TARGETS 4
 #define POLICY "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.org\r\nmx: *.example.net\r\nmax_age: 86400\r\n"
 
 struct fx {
-	struct sp_config cfg;
+	struct t_fixture tf;
 	struct smtpprobe_sts s;
-	struct smtpprobe_result *r[MAX_TARGETS];
-	size_t n;
-	struct sp_report rep;
 };
 
 static int
@@ -44,7 +40,7 @@ setup(void **state)
 	*state = f;
 	if (f == NULL)
 		return -1;
-	unsetenv("MP_CONFIG_FILE");
+	t_fixture_env();
 	/* The facts of a domain where all is well: one TXT, the policy fetched. */
 	f->s.sts_asked = f->s.tlsrpt_asked = true;
 	f->s.txt.status = SMTPPROBE_TXT_OK;
@@ -62,10 +58,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	sp_report_free(&f->rep);
-	for (size_t i = 0; i < f->n; i++)
-		sp_result_free(f->r[i]);
-	sp_config_free(&f->cfg);
+	t_fixture_free(&f->tf);
 	free(f);
 	return 0;
 }
@@ -76,8 +69,7 @@ mx(struct fx *f, const char *host, int pref)
 {
 	struct smtpprobe_result *r;
 
-	assert_true(f->n < MAX_TARGETS);
-	r = f->r[f->n++] = t_result(host, "192.0.2.10", 25, 5000);
+	r = t_fixture_target(&f->tf, host, "192.0.2.10", 5000);
 	t_greet(r, host, "STARTTLS");
 	t_tls(r, "TLSv1.3", (int64_t)time(NULL) + 90 * 86400, "");
 	t_quit(r, 2400);
@@ -91,9 +83,8 @@ mx(struct fx *f, const char *host, int pref)
 static void
 judge(struct fx *f)
 {
-	sp_report_free(&f->rep);
-	assert_int_equal(sp_judge(&f->cfg, (const smtpprobe_result *const *)f->r, f->n, "", &f->rep), 0);
-	sp_judge_sts(&f->cfg, &f->s, &f->rep);
+	t_fixture_judge(&f->tf);
+	sp_judge_sts(&f->tf.cfg, &f->s, &f->tf.rep);
 }
 
 static void
@@ -101,7 +92,7 @@ summary_is(struct fx *f, const char *want)
 {
 	char buf[600];
 
-	sp_sts_summary(&f->rep, buf, sizeof(buf));
+	sp_sts_summary(&f->tf.rep, buf, sizeof(buf));
 	assert_string_equal(buf, want);
 }
 
@@ -181,12 +172,12 @@ test_enforce_ok(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	mx(f, "mx1.example.org", 10);
 	mx(f, "mx2.example.net", 20);
 	judge(f);
-	assert_int_equal(f->rep.state, SP_OK);
-	assert_int_equal(f->rep.sts.covered, 2);
+	assert_int_equal(f->tf.rep.state, SP_OK);
+	assert_int_equal(f->tf.rep.sts.covered, 2);
 	summary_is(f, "MTA-STS enforce, 2 of 2 MX covered");
 }
 
@@ -196,14 +187,14 @@ test_uncovered(void **state)
 	struct fx *f = *state;
 	char buf[300];
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	mx(f, "mx1.example.org", 10);
 	mx(f, "mx2.example.org", 20);
 	judge(f);
-	assert_int_equal(f->rep.state, SP_CRITICAL);
-	assert_int_equal(f->rep.v[1].state, SP_CRITICAL);
-	assert_int_equal(f->rep.v[1].reason, SP_REASON_STS_UNCOVERED);
-	sp_sts_uncovered_text(&f->rep.v[1], buf, sizeof(buf));
+	assert_int_equal(f->tf.rep.state, SP_CRITICAL);
+	assert_int_equal(f->tf.rep.v[1].state, SP_CRITICAL);
+	assert_int_equal(f->tf.rep.v[1].reason, SP_REASON_STS_UNCOVERED);
+	sp_sts_uncovered_text(&f->tf.rep.v[1], buf, sizeof(buf));
 	assert_string_equal(buf, "mx2.example.org is not covered by the MTA-STS policy (enforce)");
 	summary_is(f, "MTA-STS enforce, 1 of 2 MX covered");
 }
@@ -217,16 +208,16 @@ test_testing(void **state)
 	struct smtpprobe_result *r;
 
 	sp_mtasts_take_policy(&f->s, testing, strlen(testing));
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	r = mx(f, "mx1.example.org", 10);
 	sp_result_fail(r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1, "certificate verification failed: x");
 	mx(f, "mx2.example.org", 20);
 	judge(f);
-	assert_int_equal(f->rep.v[0].state, SP_WARNING);
-	assert_true(f->rep.v[0].sts_testing);
-	assert_int_equal(f->rep.v[1].state, SP_WARNING);
-	assert_int_equal(f->rep.v[1].reason, SP_REASON_STS_UNCOVERED);
-	assert_int_equal(f->rep.state, SP_WARNING);
+	assert_int_equal(f->tf.rep.v[0].state, SP_WARNING);
+	assert_true(f->tf.rep.v[0].sts_testing);
+	assert_int_equal(f->tf.rep.v[1].state, SP_WARNING);
+	assert_int_equal(f->tf.rep.v[1].reason, SP_REASON_STS_UNCOVERED);
+	assert_int_equal(f->tf.rep.state, SP_WARNING);
 }
 
 /* Under enforce the same certificate failure stays CRITICAL. */
@@ -236,12 +227,12 @@ test_enforce_cert(void **state)
 	struct fx *f = *state;
 	struct smtpprobe_result *r;
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	r = mx(f, "mx1.example.org", 10);
 	sp_result_fail(r, SMTPPROBE_E_CERT, SMTPPROBE_STAGE_TLS, -1, "certificate verification failed: x");
 	judge(f);
-	assert_int_equal(f->rep.v[0].state, SP_CRITICAL);
-	assert_false(f->rep.v[0].sts_testing);
+	assert_int_equal(f->tf.rep.v[0].state, SP_CRITICAL);
+	assert_false(f->tf.rep.v[0].sts_testing);
 }
 
 static void
@@ -251,10 +242,10 @@ test_mode_none(void **state)
 	static const char none[] = "version: STSv1\nmode: none\nmax_age: 0\n";
 
 	sp_mtasts_take_policy(&f->s, none, strlen(none));
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	mx(f, "mx1.example.org", 10);
 	judge(f);
-	assert_int_equal(f->rep.state, SP_OK);
+	assert_int_equal(f->tf.rep.state, SP_OK);
 	summary_is(f, "MTA-STS none (policy withdrawn), 0 of 1 MX covered");
 }
 
@@ -264,11 +255,11 @@ test_txt_missing(void **state)
 	struct fx *f = *state;
 
 	f->s.txt.status = SMTPPROBE_TXT_NONE;
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	mx(f, "mx1.example.org", 10);
 	judge(f);
-	assert_int_equal(f->rep.state, SP_CRITICAL);
-	assert_int_equal(f->rep.sts.finding, SP_STS_FINDING_TXT);
+	assert_int_equal(f->tf.rep.state, SP_CRITICAL);
+	assert_int_equal(f->tf.rep.sts.finding, SP_STS_FINDING_TXT);
 	summary_is(f, "MTA-STS TXT record missing (senders apply no policy)");
 }
 
@@ -277,12 +268,12 @@ test_fetch_findings(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts", "-t", "3:WARNING");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts", "-t", "3:WARNING");
 	mx(f, "mx1.example.org", 10);
 	f->s.fetch.outcome = SMTPPROBE_FETCH_REDIRECT;
 	f->s.fetch.http_code = 301;
 	judge(f);
-	assert_int_equal(f->rep.state, SP_CRITICAL);
+	assert_int_equal(f->tf.rep.state, SP_CRITICAL);
 	summary_is(f, "MTA-STS policy fetch: HTTP 301 redirect not allowed");
 	f->s.fetch.outcome = SMTPPROBE_FETCH_CERT;
 	snprintf(f->s.fetch.verify_text, sizeof(f->s.fetch.verify_text), "certificate has expired");
@@ -291,7 +282,7 @@ test_fetch_findings(void **state)
 	/* A timeout takes the state -t names. */
 	f->s.fetch.outcome = SMTPPROBE_FETCH_TIMEOUT;
 	judge(f);
-	assert_int_equal(f->rep.state, SP_WARNING);
+	assert_int_equal(f->tf.rep.state, SP_WARNING);
 	summary_is(f, "MTA-STS policy fetch: timeout");
 }
 
@@ -302,10 +293,10 @@ test_policy_fault(void **state)
 	static const char bad[] = "version: STSv1\nmode: enforce\nmax_age: 99999999999\nmx: a.example\n";
 
 	sp_mtasts_take_policy(&f->s, bad, strlen(bad));
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	mx(f, "mx1.example.org", 10);
 	judge(f);
-	assert_int_equal(f->rep.state, SP_CRITICAL);
+	assert_int_equal(f->tf.rep.state, SP_CRITICAL);
 	summary_is(f, "MTA-STS policy line 3: max_age out of range (0-31557600): \"max_age: 99999999999\"");
 }
 
@@ -315,11 +306,11 @@ test_policy_cert_days(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts", "-D", "30,7");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts", "-D", "30,7");
 	mx(f, "mx1.example.org", 10);
 	f->s.fetch.not_after = (int64_t)time(NULL) + 10 * 86400 + 600;
 	judge(f);
-	assert_int_equal(f->rep.sts.state, SP_WARNING);
+	assert_int_equal(f->tf.rep.sts.state, SP_WARNING);
 	summary_is(f, "MTA-STS policy host certificate expires in 10 days");
 }
 
@@ -329,21 +320,21 @@ test_tlsrpt(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
 	mx(f, "mx1.example.org", 10);
 	f->s.rpt.status = SMTPPROBE_TXT_NONE;
 	judge(f);
-	assert_int_equal(f->rep.state, SP_OK);
+	assert_int_equal(f->tf.rep.state, SP_OK);
 	summary_is(f, "MTA-STS enforce, 1 of 1 MX covered; no TLS-RPT record (note)");
 	f->s.rpt.status = SMTPPROBE_TXT_SEVERAL;
 	judge(f);
-	assert_int_equal(f->rep.state, SP_WARNING);
-	sp_config_free(&f->cfg);
-	CONFIG(&f->cfg, "-M", "example.org", "--tlsrpt");
+	assert_int_equal(f->tf.rep.state, SP_WARNING);
+	sp_config_free(&f->tf.cfg);
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--tlsrpt");
 	f->s.sts_asked = false;
 	f->s.rpt.status = SMTPPROBE_TXT_NONE;
 	judge(f);
-	assert_int_equal(f->rep.state, SP_WARNING);
+	assert_int_equal(f->tf.rep.state, SP_WARNING);
 	summary_is(f, "TLS-RPT TXT record missing");
 }
 
@@ -352,10 +343,10 @@ test_options(void **state)
 {
 	struct fx *f = *state;
 
-	CONFIG(&f->cfg, "-M", "example.org", "--mta-sts");
-	assert_true(f->cfg.mta_sts);
-	assert_int_equal(smtpprobe_opts_port(f->cfg.lib), 0);
-	assert_true(f->cfg.lib->mta_sts && f->cfg.lib->tls == SMTPPROBE_TLS_STARTTLS && f->cfg.lib->tls_verify);
+	CONFIG(&f->tf.cfg, "-M", "example.org", "--mta-sts");
+	assert_true(f->tf.cfg.mta_sts);
+	assert_int_equal(smtpprobe_opts_port(f->tf.cfg.lib), 0);
+	assert_true(f->tf.cfg.lib->mta_sts && f->tf.cfg.lib->tls == SMTPPROBE_TLS_STARTTLS && f->tf.cfg.lib->tls_verify);
 }
 
 int
