@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,12 +35,97 @@ struct sp_conn {
 	const struct sp_tls_ops *tls_ops;
 	struct ssl_st *pending_ssl; /* TLS to start when the current callback returns */
 	int in_cb;                  /* inside conn_read or conn_event */
+	int direct;                 /* plain and connected: see send_now() */
+	int sent;                   /* send_now() sent bytes in this callback */
 	int tls;
 	struct sp_tls_error tls_error;
 };
 
 static void conn_read(struct bufferevent *bev, void *arg);
 static void conn_event(struct bufferevent *bev, short what, void *arg);
+
+static void
+quickack(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
+/*
+ * Under TLS every read re-arms TCP_QUICKACK, so what arrives is
+ * acknowledged at once. The delayed ACK otherwise meets a server's Nagle:
+ * Postfix writes its TLS 1.3 session tickets, then holds the EHLO reply
+ * until they are acknowledged, 40 ms later. The socket's own input sees
+ * every read, below the TLS filter, which consumes the tickets without a
+ * word to us.
+ */
+static void
+quickack_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)buf;
+	if (info->n_added > 0)
+		quickack(*(const int *)arg);
+}
+
+/*
+ * On a plain connection what a callback queued leaves as it returns, in one
+ * sendmsg() of ours: libevent would first ask the loop whether the socket
+ * is writable, which costs two epoll_ctl() calls and a wakeup per command
+ * group. What the socket does not take at once, or an error (which
+ * libevent then meets and reports), is left to libevent's write event.
+ */
+static void
+send_now(struct sp_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec vec[16];
+	struct iovec iov[16];
+	struct msghdr msg = { .msg_iov = iov };
+	ssize_t n;
+	int nv;
+
+	if (evbuffer_get_length(out) == 0)
+		return;
+	nv = evbuffer_peek(out, -1, NULL, vec, 16);
+	for (int i = 0; i < nv && i < 16; i++)
+		iov[i] = (struct iovec){ vec[i].iov_base, vec[i].iov_len };
+	msg.msg_iovlen = (size_t)(nv < 16 ? nv : 16);
+	n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0) {
+		evbuffer_drain(out, (size_t)n);
+		c->sent = 1;
+	}
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* libevent has sent what send_now() left: writing is ours again. */
+static void
+conn_drained(struct bufferevent *bev, void *arg)
+{
+	struct sp_conn *c = arg;
+
+	if (c->direct)
+		bufferevent_disable(bev, EV_WRITE);
+}
+
+/*
+ * The end of a callback of a plain connection: what it queued leaves now,
+ * and if nothing did, the ACK of what came in is not delayed either (a
+ * reply split over two segments, or pipelined replies, would otherwise
+ * wait on the server's Nagle for our delayed ACK).
+ */
+static void
+after_callback(struct sp_conn *c)
+{
+	if (!c->direct)
+		return;
+	send_now(c);
+	if (!c->sent && !c->stopped)
+		quickack(c->fd);
+	c->sent = 0;
+}
 
 /* Wraps the socket bufferevent in an OpenSSL filter. */
 static void
@@ -53,7 +139,11 @@ switch_to_tls(struct sp_conn *c)
 		c->tls_ops->ssl_free(ssl);
 		return;
 	}
-	if ((f = c->tls_ops->filter_new(c->bev, ssl)) == NULL) {
+	/* OpenSSL's filter writes through the socket bufferevent: libevent's job again. */
+	c->direct = 0;
+	bufferevent_enable(c->bev, EV_WRITE);
+	if (evbuffer_add_cb(bufferevent_get_input(c->bev), quickack_cb, &c->fd) == NULL ||
+	    (f = c->tls_ops->filter_new(c->bev, ssl)) == NULL) {
 		c->tls_ops->ssl_free(ssl);
 		c->stopped = 1;
 		c->cb.failed(c->arg, ENOMEM);
@@ -87,6 +177,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	if (c->stopped)
 		evbuffer_drain(in, evbuffer_get_length(in));
 	c->in_cb = 0;
+	after_callback(c);
 	if (c->pending_ssl != NULL)
 		switch_to_tls(c);
 }
@@ -109,9 +200,12 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 
 		/* Each write is a whole command group: never wait for Nagle. */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->direct = 1;
+		bufferevent_disable(bev, EV_WRITE);
 		c->in_cb = 1;
 		c->cb.connected(c->arg);
 		c->in_cb = 0;
+		after_callback(c);
 		if (c->pending_ssl != NULL)
 			switch_to_tls(c);
 		return;
@@ -148,25 +242,8 @@ sp_conn_new(struct event_base *base, const struct sp_conn_cb *cb, void *arg)
 	}
 	c->cb = *cb;
 	c->arg = arg;
-	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_setcb(c->bev, conn_read, conn_drained, conn_event, c);
 	return c;
-}
-
-/*
- * Every read re-arms TCP_QUICKACK, so what arrives is acknowledged at once.
- * The delayed ACK otherwise meets a server's Nagle: Postfix writes its TLS
- * 1.3 session tickets, then holds the EHLO reply until they are
- * acknowledged, 40 ms later. The socket's own input sees every read, below
- * the TLS filter, which consumes the tickets without a word to us.
- */
-static void
-quickack_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	int fd = *(const int *)arg, one = 1;
-
-	(void)buf;
-	if (info->n_added > 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
 /*
@@ -186,8 +263,6 @@ sp_conn_connect(struct sp_conn *c, const struct sockaddr *sa, socklen_t len)
 		return -1;
 	}
 	c->fd = fd;
-	if (evbuffer_add_cb(bufferevent_get_input(c->bev), quickack_cb, &c->fd) == NULL)
-		return -1;
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
 		return -1;
 	/* An immediate failure has already been reported through conn_event. */
@@ -198,7 +273,12 @@ sp_conn_connect(struct sp_conn *c, const struct sockaddr *sa, socklen_t len)
 int
 sp_conn_write(struct sp_conn *c, const void *data, size_t len)
 {
-	return bufferevent_write(c->bev, data, len);
+	if (bufferevent_write(c->bev, data, len) == -1)
+		return -1;
+	/* Outside a callback the loop sends it: a group written in parts stays whole. */
+	if (c->direct && !c->in_cb)
+		bufferevent_enable(c->bev, EV_WRITE);
+	return 0;
 }
 
 int

@@ -34,7 +34,11 @@ struct sp_conn *sp_conn_new(struct event_base *base, const struct sp_conn_cb *cb
  * @return 0, or -1 (errno) when nothing could be started.
  */
 int sp_conn_connect(struct sp_conn *c, const struct sockaddr *sa, socklen_t len);
-/* Queues bytes; everything queued before the loop runs leaves in one write. */
+/*
+ * Queues bytes. What a callback of the connection queued leaves in one
+ * write as it returns; what was queued elsewhere, in one write when the
+ * loop next runs.
+ */
 int sp_conn_write(struct sp_conn *c, const void *data, size_t len);
 /*
  * Starts a TLS handshake over the connection with @p ssl (owned from now

@@ -29,6 +29,25 @@
 #include "output.h"
 #include "prometheus.h"
 
+/*
+ * The length of the run at @p p that goes out as it is: printable ASCII
+ * but '\\' and '"', and whole UTF-8 characters.
+ */
+static size_t
+plain_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t l = p[i] < 0x80 ? 1 : sp_utf8_len(p + i, n - i);
+
+		if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\' || p[i] == '"')))
+			break;
+		i += l;
+	}
+	return i;
+}
+
 void
 sp_prometheus_label_value(FILE *out, const char *s)
 {
@@ -36,20 +55,23 @@ sp_prometheus_label_value(FILE *out, const char *s)
 	size_t n = strlen(s);
 
 	for (size_t i = 0; i < n;) {
-		size_t l = sp_utf8_len(p + i, n - i);
+		size_t run = plain_run(p + i, n - i);
 
-		if (l == 1 && (p[i] == '\\' || p[i] == '"')) {
+		fwrite(p + i, 1, run, out);
+		if ((i += run) == n)
+			break;
+		if (p[i] == '\\' || p[i] == '"') {
 			fputc('\\', out);
 			fputc(p[i++], out);
-		} else if (l == 1 && p[i] == '\n') {
+		} else if (p[i] == '\n') {
 			fputs("\\n", out);
 			i++;
-		} else if (l == 0 || (l == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+		} else {
+			/* A control character, or bytes that are not UTF-8: one '?' each. */
+			size_t l = p[i] < 0x80 ? 1 : sp_utf8_len(p + i, n - i);
+
 			fputc('?', out);
 			i += l ? l : 1;
-		} else {
-			fwrite(p + i, 1, l, out);
-			i += l;
 		}
 	}
 }
@@ -84,7 +106,9 @@ struct family {
 static void
 label(FILE *out, bool *first, const char *name, const char *value)
 {
-	fprintf(out, "%s%s=\"", *first ? "{" : ",", name);
+	fputc(*first ? '{' : ',', out);
+	fputs(name, out);
+	fputs("=\"", out);
 	sp_prometheus_label_value(out, value);
 	fputc('"', out);
 	*first = false;
