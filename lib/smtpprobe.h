@@ -17,8 +17,8 @@
  *
  * The library prints nothing, exits nothing and keeps no global state: any
  * number of probes may run on one event_base. It touches no signal either:
- * a program should ignore SIGPIPE, as libevent's writes under TLS to a
- * server that has reset the connection raise it.
+ * a program should ignore SIGPIPE, as libevent's writes to a server that
+ * has reset the connection raise it.
  */
 #ifndef SMTPPROBE_H
 #define SMTPPROBE_H

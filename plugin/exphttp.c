@@ -40,21 +40,56 @@ struct sp_inflight {
 	struct sp_inflight *prev, *next;
 };
 
+/* Sends @p body (NULL: none; emptied) as the answer. */
+static void
+send_body(struct sp_exporter *x, struct evhttp_request *req, int code, const char *reason,
+	const char *type, struct evbuffer *body)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+	if (body != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		evbuffer_drain(body, evbuffer_get_length(body));
+	if (evcon != NULL)
+		sp_conns_idle(x->conns, evhttp_connection_get_bufferevent(evcon));
+	evhttp_send_reply(req, code, reason, body);
+}
+
 static void
 reply(struct sp_exporter *x, struct evhttp_request *req, int code, const char *reason,
 	const char *type, const char *body, size_t len)
 {
 	struct evbuffer *b = evbuffer_new();
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
-	if (b != NULL && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+	if (b != NULL)
 		evbuffer_add(b, body, len);
-	if (evcon != NULL)
-		sp_conns_idle(x->conns, evhttp_connection_get_bufferevent(evcon));
-	evhttp_send_reply(req, code, reason, b);
+	send_body(x, req, code, reason, type, b);
 	if (b != NULL)
 		evbuffer_free(b);
+}
+
+static ssize_t
+body_write(void *cookie, const char *data, size_t len)
+{
+	return evbuffer_add(cookie, data, len) == 0 ? (ssize_t)len : -1;
+}
+
+/*
+ * A stream into @p body through the caller's @p buf: an answer is a few
+ * KiB, and open_memstream() cost more than the text written into it (its
+ * zeroed buffer, its growth, and a copy into the evbuffer after).
+ */
+static FILE *
+body_open(struct evbuffer *body, char *buf, size_t size)
+{
+	static const cookie_io_functions_t io = { .write = body_write };
+	FILE *out = fopencookie(body, "w", io);
+
+	if (out != NULL && setvbuf(out, buf, _IOFBF, size) != 0) {
+		fclose(out);
+		return NULL;
+	}
+	return out;
 }
 
 static void
@@ -125,15 +160,20 @@ log_failure(const struct sp_inflight *f, const struct sp_report *rep, int64_t us
 		"phase", phase, "reason", reason, "state", state, "duration_seconds", secs, NULL);
 }
 
-/* The verdict in the exposition format, as check_smtp_probe --output prometheus prints it. */
+/*
+ * The verdict in the exposition format, as check_smtp_probe --output
+ * prometheus prints it, into @p body. @return whether the probe was OK;
+ * *written false when the text could not be written whole.
+ */
 static bool
-render(struct sp_inflight *f, char **text, size_t *len)
+render(struct sp_inflight *f, struct evbuffer *body, bool *written)
 {
 	size_t n = smtpprobe_probe_count(f->p);
 	const smtpprobe_result **results = calloc(n > 0 ? n : 1, sizeof(*results));
 	struct sp_report rep;
 	int64_t usec = 0;
-	FILE *out = open_memstream(text, len);
+	char buf[8192];
+	FILE *out = body_open(body, buf, sizeof(buf));
 	bool ok = false;
 
 	for (size_t i = 0; results != NULL && i < n; i++) {
@@ -152,8 +192,7 @@ render(struct sp_inflight *f, char **text, size_t *len)
 		sp_report_free(&rep);
 	} else if (out != NULL)
 		sp_output_prometheus_unknown(out, "out of memory");
-	if (out != NULL)
-		fclose(out);
+	*written = out != NULL && fclose(out) == 0;
 	free(results);
 	return ok;
 }
@@ -162,9 +201,8 @@ static void
 probe_done(smtpprobe_probe *p, void *arg)
 {
 	struct sp_inflight *f = arg;
-	char *text = NULL;
-	size_t len = 0;
-	bool ok;
+	struct evbuffer *body;
+	bool ok, written = false;
 
 	unlink_probe(f);
 	if (f->x->stopping) { /* abandoned: the connection goes with evhttp */
@@ -172,13 +210,15 @@ probe_done(smtpprobe_probe *p, void *arg)
 		inflight_free(f);
 		return;
 	}
-	ok = render(f, &text, &len);
+	body = evbuffer_new();
+	ok = body != NULL && render(f, body, &written);
 	sp_metrics_probe(&f->x->metrics, f->m->name, ok);
-	if (text != NULL)
-		reply(f->x, f->req, 200, "OK", PROM_TYPE, text, len);
+	if (written)
+		send_body(f->x, f->req, 200, "OK", PROM_TYPE, body);
 	else
 		reply_text(f->x, f->req, 500, "Internal Server Error", "out of memory\n");
-	free(text);
+	if (body != NULL)
+		evbuffer_free(body);
 	smtpprobe_probe_free(p);
 	inflight_free(f);
 }
@@ -289,21 +329,24 @@ static void
 on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct sp_exporter *x = arg;
-	char *text = NULL;
-	size_t len = 0;
+	struct evbuffer *body;
+	char buf[8192];
 	FILE *out;
+	bool written;
 
 	if (!method_ok(x, req))
 		return;
-	if ((out = open_memstream(&text, &len)) != NULL) {
+	body = evbuffer_new();
+	out = body != NULL ? body_open(body, buf, sizeof(buf)) : NULL;
+	if (out != NULL)
 		sp_metrics_write(out, &x->metrics);
-		fclose(out);
-	}
-	if (text != NULL)
-		reply(x, req, 200, "OK", PROM_TYPE, text, len);
+	written = out != NULL && fclose(out) == 0;
+	if (written)
+		send_body(x, req, 200, "OK", PROM_TYPE, body);
 	else
 		reply_text(x, req, 500, "Internal Server Error", "out of memory\n");
-	free(text);
+	if (body != NULL)
+		evbuffer_free(body);
 }
 
 static void
