@@ -112,17 +112,17 @@ conn_drained(struct bufferevent *bev, void *arg)
 
 /*
  * The end of a callback of a plain connection: what it queued leaves now,
- * and if nothing did, the ACK of what came in is not delayed either (a
- * reply split over two segments, or pipelined replies, would otherwise
- * wait on the server's Nagle for our delayed ACK).
+ * and if a read sent nothing back, its ACK is not delayed either (a reply
+ * split over two segments, or pipelined replies, would otherwise wait on
+ * the server's Nagle for our delayed ACK).
  */
 static void
-after_callback(struct sp_conn *c)
+after_callback(struct sp_conn *c, bool read)
 {
 	if (!c->direct)
 		return;
 	send_now(c);
-	if (!c->sent && !c->stopped)
+	if (read && !c->sent && !c->stopped)
 		quickack(c->fd);
 	c->sent = 0;
 }
@@ -177,7 +177,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	if (c->stopped)
 		evbuffer_drain(in, evbuffer_get_length(in));
 	c->in_cb = 0;
-	after_callback(c);
+	after_callback(c, true);
 	if (c->pending_ssl != NULL)
 		switch_to_tls(c);
 }
@@ -205,7 +205,7 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		c->in_cb = 1;
 		c->cb.connected(c->arg);
 		c->in_cb = 0;
-		after_callback(c);
+		after_callback(c, false);
 		if (c->pending_ssl != NULL)
 			switch_to_tls(c);
 		return;
