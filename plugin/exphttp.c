@@ -99,6 +99,19 @@ reply_text(struct sp_exporter *x, struct evhttp_request *req, int code, const ch
 	reply(x, req, code, reason, "text/plain; charset=utf-8", text, strlen(text));
 }
 
+/* The exposition text in @p body, or a 500 when it could not be written whole; frees @p body. */
+static void
+send_exposition(struct sp_exporter *x, struct evhttp_request *req, struct evbuffer *body,
+	bool written)
+{
+	if (written)
+		send_body(x, req, 200, "OK", PROM_TYPE, body);
+	else
+		reply_text(x, req, 500, "Internal Server Error", "out of memory\n");
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
 static void
 refuse(struct sp_exporter *x, struct evhttp_request *req, enum sp_reject why, int code,
 	const char *reason, const char *text)
@@ -213,12 +226,7 @@ probe_done(smtpprobe_probe *p, void *arg)
 	body = evbuffer_new();
 	ok = body != NULL && render(f, body, &written);
 	sp_metrics_probe(&f->x->metrics, f->m->name, ok);
-	if (written)
-		send_body(f->x, f->req, 200, "OK", PROM_TYPE, body);
-	else
-		reply_text(f->x, f->req, 500, "Internal Server Error", "out of memory\n");
-	if (body != NULL)
-		evbuffer_free(body);
+	send_exposition(f->x, f->req, body, written);
 	smtpprobe_probe_free(p);
 	inflight_free(f);
 }
@@ -332,7 +340,6 @@ on_metrics(struct evhttp_request *req, void *arg)
 	struct evbuffer *body;
 	char buf[8192];
 	FILE *out;
-	bool written;
 
 	if (!method_ok(x, req))
 		return;
@@ -340,13 +347,7 @@ on_metrics(struct evhttp_request *req, void *arg)
 	out = body != NULL ? body_open(body, buf, sizeof(buf)) : NULL;
 	if (out != NULL)
 		sp_metrics_write(out, &x->metrics);
-	written = out != NULL && fclose(out) == 0;
-	if (written)
-		send_body(x, req, 200, "OK", PROM_TYPE, body);
-	else
-		reply_text(x, req, 500, "Internal Server Error", "out of memory\n");
-	if (body != NULL)
-		evbuffer_free(body);
+	send_exposition(x, req, body, out != NULL && fclose(out) == 0);
 }
 
 static void

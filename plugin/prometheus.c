@@ -79,8 +79,8 @@ sp_prometheus_label_value(FILE *out, const char *s)
 /*
  * A sample's value and its line end: @p v, or with @p decimals > 0 the
  * value v / 10^decimals, "12.000340", "-0.000001". Digits by hand: an
- * exporter answer holds some twenty values and fprintf() was a third of
- * its cost.
+ * exporter answer holds some twenty values, and with fprintf() they cost
+ * more than the rest of the text.
  */
 static void
 put_value(FILE *out, int64_t v, int decimals)
@@ -100,7 +100,6 @@ put_value(FILE *out, int64_t v, int decimals)
 		*--p = '-';
 	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), out);
 }
-
 
 /* ------------------------------------------------------------ labels */
 
