@@ -142,7 +142,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (act == SP_USAGE_ERROR)
 		CHECK(err[0] != '\0');
 	CHECK(cfg.output == SP_OUTPUT_NAGIOS || cfg.output == SP_OUTPUT_JSON ||
-		cfg.output == SP_OUTPUT_LLD);
+		cfg.output == SP_OUTPUT_LLD || cfg.output == SP_OUTPUT_PROMETHEUS);
 	if (act == SP_RUN)
 		check_accepted(&cfg);
 	sp_config_free(&cfg);
