@@ -20,26 +20,29 @@
 
 struct ext_name {
 	const char *name;
+	size_t len;
 	unsigned bit;
 };
 
+#define EXT(name, bit) { name, sizeof(name) - 1, bit }
+
 static const struct ext_name exts[] = {
-	{ "SIZE", SP_EXT_SIZE },
-	{ "PIPELINING", SP_EXT_PIPELINING },
-	{ "STARTTLS", SP_EXT_STARTTLS },
-	{ "AUTH", SP_EXT_AUTH },
-	{ "DSN", SP_EXT_DSN },
-	{ "ENHANCEDSTATUSCODES", SP_EXT_ENHANCEDSTATUSCODES },
-	{ "8BITMIME", SP_EXT_8BITMIME },
-	{ "SMTPUTF8", SP_EXT_SMTPUTF8 },
-	{ "CHUNKING", SP_EXT_CHUNKING },
-	{ "BINARYMIME", SP_EXT_BINARYMIME },
+	EXT("SIZE", SP_EXT_SIZE),
+	EXT("PIPELINING", SP_EXT_PIPELINING),
+	EXT("STARTTLS", SP_EXT_STARTTLS),
+	EXT("AUTH", SP_EXT_AUTH),
+	EXT("DSN", SP_EXT_DSN),
+	EXT("ENHANCEDSTATUSCODES", SP_EXT_ENHANCEDSTATUSCODES),
+	EXT("8BITMIME", SP_EXT_8BITMIME),
+	EXT("SMTPUTF8", SP_EXT_SMTPUTF8),
+	EXT("CHUNKING", SP_EXT_CHUNKING),
+	EXT("BINARYMIME", SP_EXT_BINARYMIME),
 };
 
 static const struct ext_name mechs[] = {
-	{ "PLAIN", SP_AUTH_PLAIN },
-	{ "LOGIN", SP_AUTH_LOGIN },
-	{ "CRAM-MD5", SP_AUTH_CRAM_MD5 },
+	EXT("PLAIN", SP_AUTH_PLAIN),
+	EXT("LOGIN", SP_AUTH_LOGIN),
+	EXT("CRAM-MD5", SP_AUTH_CRAM_MD5),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -83,7 +86,7 @@ lookup(const struct ext_name *tab, size_t n, struct span w)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (token_eq(tab[i].name, strlen(tab[i].name), w.s, w.len))
+		if (token_eq(tab[i].name, tab[i].len, w.s, w.len))
 			return tab[i].bit;
 	return 0;
 }
@@ -197,16 +200,21 @@ put_entry(struct sp_caps *c, size_t *at, struct span kw, const char *s,
 	return true;
 }
 
-/* True when the summary already holds this exact entry. */
+/*
+ * True when the summary already holds this exact entry: found between
+ * spaces (entries hold none), not as part of a longer one.
+ */
 static bool
 has_entry(const struct sp_caps *c, const char *e, size_t elen)
 {
-	size_t pos = 0;
-	struct span w;
+	const char *t = c->text, *end = c->text + c->textlen, *hit;
 
-	while ((w = next_word(c->text, c->textlen, &pos)).len > 0)
-		if (w.len == elen && memcmp(w.s, e, elen) == 0)
+	while ((size_t)(end - t) >= elen && (hit = memchr(t, e[0], (size_t)(end - t) - elen + 1)) != NULL) {
+		if (memcmp(hit, e, elen) == 0 && (hit == c->text || hit[-1] == ' ') &&
+		    (hit + elen == end || hit[elen] == ' '))
 			return true;
+		t = hit + 1;
+	}
 	return false;
 }
 

@@ -26,6 +26,7 @@
 #define SP_DEFAULT_MAX_TARGETS 32
 #define SP_MAX_TARGETS_LIMIT 1024
 
+/* A list of owned strings, grown only by sp_strv_add() (its room follows from n). */
 struct sp_strv {
 	char **v;
 	size_t n;

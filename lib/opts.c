@@ -8,6 +8,7 @@
 #endif
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,12 +36,17 @@ sp_strv_add(struct sp_strv *sv, const char *s)
 
 	if ((copy = strdup(s)) == NULL)
 		return -1;
-	if ((v = realloc(sv->v, (sv->n + 1) * sizeof(*v))) == NULL) {
-		free(copy);
-		return -1;
+	/* Room for 4, then doubled: a reply's lines arrive one by one. The
+	 * capacity is implied by n (only this function grows a list). */
+	if (sv->n == 0 || (sv->n >= 4 && (sv->n & (sv->n - 1)) == 0)) {
+		if (sv->n > SIZE_MAX / (2 * sizeof(*v)) ||
+		    (v = realloc(sv->v, (sv->n == 0 ? 4 : 2 * sv->n) * sizeof(*v))) == NULL) {
+			free(copy);
+			return -1;
+		}
+		sv->v = v;
 	}
-	v[sv->n++] = copy;
-	sv->v = v;
+	sv->v[sv->n++] = copy;
 	return 0;
 }
 
@@ -187,6 +193,16 @@ sp_opts_dup(const smtpprobe_opts *o)
 fail:
 	smtpprobe_opts_free(c);
 	return NULL;
+}
+
+smtpprobe_opts *
+smtpprobe_opts_dup(const smtpprobe_opts *opts)
+{
+	if (opts == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return sp_opts_dup(opts);
 }
 
 static bool

@@ -66,19 +66,20 @@ fail(struct sp_reply_parser *p, enum sp_reply_err err)
 	return SP_REPLY_ERROR;
 }
 
-/* Room for one more byte and the NUL that ends the line later. */
+/* Room for @p n more bytes and the NUL that ends the line later. */
 static int
-reserve(struct sp_reply_parser *p)
+reserve(struct sp_reply_parser *p, size_t n)
 {
 	size_t ncap;
 	char *nbuf;
 
-	if (p->len + 2 <= p->cap)
+	if (p->len + n + 1 <= p->cap)
 		return 0;
-	ncap = p->cap ? p->cap * 2 : BUF_START;
+	for (ncap = p->cap ? p->cap * 2 : BUF_START; ncap < p->len + n + 1 && ncap < BUF_MAX;)
+		ncap *= 2;
 	if (ncap > BUF_MAX)
 		ncap = BUF_MAX;
-	if (ncap < p->len + 2)
+	if (ncap < p->len + n + 1)
 		return -1; /* cannot happen: the length check comes first */
 	nbuf = realloc(p->buf, ncap);
 	if (nbuf == NULL)
@@ -91,10 +92,31 @@ reserve(struct sp_reply_parser *p)
 static enum sp_reply_event
 append(struct sp_reply_parser *p, unsigned char c)
 {
-	if (reserve(p) == -1)
+	if (reserve(p, 1) == -1)
 		return fail(p, SP_REPLY_E_NOMEM);
 	p->buf[p->len++] = (char)c;
 	return SP_REPLY_MORE;
+}
+
+/*
+ * How many of the next bytes take() would only append: past the code and
+ * separator, not after a CR, neither CR, LF nor a control byte, and within
+ * the line limit. They are copied at once; take() still judges every
+ * other byte, so the rules stay in one place.
+ */
+static size_t
+text_run(const struct sp_reply_parser *p, const unsigned char *s, size_t n)
+{
+	size_t i, room;
+
+	if (p->len < 4 || p->buf[p->len - 1] == '\r' || p->len >= SP_REPLY_MAX_LINE)
+		return 0;
+	room = SP_REPLY_MAX_LINE - p->len;
+	if (n > room)
+		n = room;
+	for (i = 0; i < n && s[i] != '\r' && !is_control(s[i]); i++)
+		;
+	return i;
 }
 
 /* The first four bytes decide whether this is an SMTP reply at all. */
@@ -245,6 +267,19 @@ sp_reply_feed(struct sp_reply_parser *p, const char *data, size_t len,
 	if (p->err != SP_REPLY_E_NONE)
 		return SP_REPLY_ERROR;
 	for (i = 0; i < len; i++) {
+		size_t run = text_run(p, (const unsigned char *)data + i, len - i);
+
+		if (run > 0) {
+			if (reserve(p, run) == -1) {
+				if (used != NULL)
+					*used = i + 1;
+				return fail(p, SP_REPLY_E_NOMEM);
+			}
+			memcpy(p->buf + p->len, data + i, run);
+			p->len += run;
+			if ((i += run) == len)
+				break;
+		}
 		ev = take(p, (unsigned char)data[i], line);
 		if (ev != SP_REPLY_MORE) {
 			if (used != NULL)

@@ -4,8 +4,8 @@
  * as an asynchronous state machine on a libevent event_base.
  *
  * Ownership rules, once for the whole API:
- *  - Every smtpprobe_*_new() / smtpprobe_probe_start() result is freed by its
- *    matching *_free(); nothing else frees it.
+ *  - Every smtpprobe_*_new() / smtpprobe_opts_dup() / smtpprobe_probe_start()
+ *    result is freed by its matching *_free(); nothing else frees it.
  *  - Strings passed in are copied; strings returned are owned by the object
  *    they came from and live as long as it does.
  *  - A shared TLS context (smtpprobe_tlsctx_new()) is lent, never owned: options
@@ -242,6 +242,12 @@ SMTPPROBE_API const char *smtpprobe_version(void);
 SMTPPROBE_API smtpprobe_opts *smtpprobe_opts_new(void);
 /** Frees @p opts; probes started from them keep their own copy. */
 SMTPPROBE_API void smtpprobe_opts_free(smtpprobe_opts *opts);
+/**
+ * A copy of @p opts to change on its own (another host, say), freed by
+ * smtpprobe_opts_free(); a TLS context set on @p opts is shared, not copied.
+ * @return the copy, or NULL (ENOMEM, or EINVAL for a NULL @p opts).
+ */
+SMTPPROBE_API smtpprobe_opts *smtpprobe_opts_dup(const smtpprobe_opts *opts);
 
 /**
  * The one host to check (clearing any others and the MX domain).

@@ -11,8 +11,10 @@
 #include <config.h>
 #endif
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -34,11 +36,38 @@ struct sp_inflight {
 	struct bufferevent *bev;     /* its connection's, for the header guard */
 	struct sp_modset *ms;        /* a reference: a reload may replace it meanwhile */
 	const struct sp_module *m;
-	struct sp_config cfg;
+	struct sp_config cfg;        /* the module's, with options of its own (modset.h) */
 	smtpprobe_probe *p;
 	char target[SP_TARGET_MAX + 1];
 	struct sp_inflight *prev, *next;
 };
+
+/*
+ * RFC 9110's IMF-fixdate of the loop's time. evhttp would format one for
+ * every answer (gmtime and a printf, a few per cent of a probe's work); it
+ * changes once a second. By hand: day and month names in English whatever
+ * the locale.
+ */
+static const char *
+http_date(struct sp_exporter *x)
+{
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct timeval tv;
+	struct tm tm;
+
+	if (event_base_gettimeofday_cached(x->base, &tv) < 0)
+		return NULL;
+	if (x->date[0] != '\0' && tv.tv_sec == x->date_at)
+		return x->date;
+	if (gmtime_r(&tv.tv_sec, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
+		return NULL;
+	snprintf(x->date, sizeof(x->date), "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
+		days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon, tm.tm_year + 1900,
+		tm.tm_hour, tm.tm_min, tm.tm_sec);
+	x->date_at = tv.tv_sec;
+	return x->date;
+}
 
 /* Sends @p body (NULL: none; emptied) as the answer. */
 static void
@@ -46,8 +75,12 @@ send_body(struct sp_exporter *x, struct evhttp_request *req, int code, const cha
 	const char *type, struct evbuffer *body)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	const char *date = http_date(x);
 
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+	evhttp_add_header(h, "Content-Type", type);
+	if (date != NULL)
+		evhttp_add_header(h, "Date", date);
 	if (body != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
 		evbuffer_drain(body, evbuffer_get_length(body));
 	if (evcon != NULL)
@@ -153,7 +186,7 @@ unlink_probe(struct sp_inflight *f)
 static void
 inflight_free(struct sp_inflight *f)
 {
-	sp_config_free(&f->cfg);
+	sp_modset_probe_config_free(&f->cfg);
 	sp_modset_unref(f->ms);
 	free(f);
 }
@@ -276,13 +309,13 @@ start_probe(struct sp_exporter *x, struct evhttp_request *req, const struct sp_m
 	*f = (struct sp_inflight){ .x = x, .req = req, .ms = x->modset, .m = m };
 	snprintf(f->target, sizeof(f->target), "%s", target);
 	sp_modset_ref(f->ms);
-	if (sp_module_config(m, host, port, &f->cfg, err, sizeof(err)) < 0) {
+	if (sp_modset_probe_config(f->ms, idx, host, port, &f->cfg, err, sizeof(err)) < 0) {
 		/* The module parsed with a dummy target: this one was refused. */
 		inflight_free(f);
 		refuse(x, req, SP_REJECT_BAD_REQUEST, 400, "Bad Request", "bad target\n");
 		return;
 	}
-	smtpprobe_opts_set_timeout_ms(f->cfg.lib, deadline_ms(req, f->ms->timeout_ms[idx]));
+	smtpprobe_opts_set_timeout_ms(f->cfg.lib, deadline_ms(req, smtpprobe_opts_timeout_ms(f->cfg.lib)));
 	smtpprobe_opts_set_tlsctx(f->cfg.lib, f->ms->tls[idx]);
 	f->next = x->probes;
 	if (x->probes != NULL)

@@ -8,6 +8,7 @@
 #define SP_EXPORTER_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "expconn.h"
 #include "expmetrics.h"
@@ -25,6 +26,8 @@ struct sp_exporter {
 	struct sp_expmetrics metrics;
 	struct sp_inflight *probes;   /* running, to abandon at exit */
 	bool stopping;
+	char date[64];                /* the answers' Date header, made once a second */
+	time_t date_at;
 };
 
 /* Serves /probe, /metrics and /-/healthy of @p x->http. */

@@ -8,6 +8,8 @@
 #include <config.h>
 #endif
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +21,9 @@
 
 #define DUMMY_TARGET "localhost"
 
-int
-sp_module_config(const struct sp_module *m, const char *host, unsigned port,
+/* The plugin's own parse of module @p m's options and -H/-M @p host [-p @p port]. */
+static int
+module_config(const struct sp_module *m, const char *host, unsigned port,
 	struct sp_config *cfg, char *err, size_t errlen)
 {
 	/* The parser blanks a password where it finds it: it gets copies. */
@@ -60,36 +63,80 @@ out:
 	return rc;
 }
 
-/* A module's options as the parser takes them, and what a probe of it needs. */
+/*
+ * A module's options as the parser takes them, kept for its probes (a
+ * parse per probe cost more than the rest of the exporter's own work on
+ * it), and its shared TLS context.
+ */
 static int
 validate(struct sp_modset *ms, size_t i, char *err, size_t errlen)
 {
 	const struct sp_module *m = &ms->mods.v[i];
-	struct sp_config cfg;
+	struct sp_config *cfg = &ms->cfg[i];
 	char why[512];
-	int rc = -1;
 
-	if (sp_module_config(m, DUMMY_TARGET, 0, &cfg, why, sizeof(why)) < 0) {
+	if (module_config(m, DUMMY_TARGET, 0, cfg, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "module [%s]: %s", m->name, why);
 		return -1;
 	}
 	/* Whatever abbreviation got past modules.c: the output is the exporter's. */
-	if (cfg.output != SP_OUTPUT_NAGIOS || cfg.transcript != NULL || cfg.verbose != 0 ||
-	    smtpprobe_opts_host_count(cfg.lib) != (m->mx ? 0u : 1u))
+	if (cfg->output != SP_OUTPUT_NAGIOS || cfg->transcript != NULL || cfg->verbose != 0 ||
+	    smtpprobe_opts_host_count(cfg->lib) != (m->mx ? 0u : 1u)) {
 		snprintf(err, errlen, "module [%s]: a module sets neither the target nor the output",
 			m->name);
-	else {
-		ms->timeout_ms[i] = smtpprobe_opts_timeout_ms(cfg.lib);
-		rc = 0;
+		return -1;
 	}
 	/* Made for every module: its options do not say whether it uses TLS (-S, -s, CRAM-MD5). */
-	if (rc == 0 &&
-	    (ms->tls[i] = smtpprobe_tlsctx_new(cfg.lib, why, sizeof(why))) == NULL) {
+	if ((ms->tls[i] = smtpprobe_tlsctx_new(cfg->lib, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "module [%s]: %s", m->name, why);
-		rc = -1;
+		return -1;
 	}
-	sp_config_free(&cfg);
-	return rc;
+	return 0;
+}
+
+static bool
+is_ip(const char *s)
+{
+	unsigned char bin[16];
+
+	return inet_pton(AF_INET, s, bin) == 1 || inet_pton(AF_INET6, s, bin) == 1;
+}
+
+int
+sp_modset_probe_config(const struct sp_modset *ms, size_t i, const char *host, unsigned port,
+	struct sp_config *cfg, char *err, size_t errlen)
+{
+	const struct sp_config *mc = &ms->cfg[i];
+	unsigned p = port != 0 ? port : smtpprobe_opts_port(mc->lib);
+	smtpprobe_opts *o;
+	int rc;
+
+	/* The one rule of the parser's that depends on the host (its syntax is
+	 * sp_target_parse()'s, stricter than the parser's). */
+	if (smtpprobe_opts_dane(mc->lib) != SMTPPROBE_DANE_OFF && is_ip(host)) {
+		snprintf(err, errlen, "--dane needs a host name, not an IP address: TLSA records belong to names");
+		return -1;
+	}
+	if ((o = smtpprobe_opts_dup(mc->lib)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = ms->mods.v[i].mx ? smtpprobe_opts_set_mx(o, host, p) : smtpprobe_opts_set_host(o, host, p);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", host, strerror(errno));
+		smtpprobe_opts_free(o);
+		return -1;
+	}
+	*cfg = *mc;
+	cfg->lib = o;
+	return 0;
+}
+
+void
+sp_modset_probe_config_free(struct sp_config *cfg)
+{
+	smtpprobe_opts_free(cfg->lib);
+	cfg->lib = NULL;
 }
 
 struct sp_modset *
@@ -116,8 +163,8 @@ sp_modset_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	ms->tls = calloc(ms->mods.n, sizeof(*ms->tls));
-	ms->timeout_ms = calloc(ms->mods.n, sizeof(*ms->timeout_ms));
-	if (ms->tls == NULL || ms->timeout_ms == NULL) {
+	ms->cfg = calloc(ms->mods.n, sizeof(*ms->cfg));
+	if (ms->tls == NULL || ms->cfg == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -143,8 +190,10 @@ sp_modset_unref(struct sp_modset *ms)
 		return;
 	for (size_t i = 0; ms->tls != NULL && i < ms->mods.n; i++)
 		smtpprobe_tlsctx_free(ms->tls[i]);
+	for (size_t i = 0; ms->cfg != NULL && i < ms->mods.n; i++)
+		sp_config_free(&ms->cfg[i]);
 	free(ms->tls);
-	free(ms->timeout_ms);
+	free(ms->cfg);
 	sp_modules_free(&ms->mods);
 	free(ms);
 }

@@ -16,8 +16,8 @@
 
 struct sp_modset {
 	struct sp_modules mods;
+	struct sp_config *cfg;   /* per module: parsed once, with a dummy target */
 	smtpprobe_tlsctx **tls;  /* per module; NULL without TLS */
-	unsigned *timeout_ms;    /* per module: its -t */
 	unsigned refs;
 };
 
@@ -32,11 +32,15 @@ void sp_modset_ref(struct sp_modset *ms);
 void sp_modset_unref(struct sp_modset *ms);
 
 /*
- * The plugin configuration of one probe of module @p m: its options, then
- * -H @p host (or -M with an mx module) and -p @p port (0: the module's).
- * @return 0, or -1 with the parser's reason in @p err.
+ * The configuration of one probe of module @p i, as if its options were
+ * followed by -H @p host (-M with an mx module) and -p @p port (0: the
+ * module's): the module's, parsed at load, with its own library options
+ * aimed at the target. Everything else is borrowed from the set, which must
+ * outlive it (hold a reference). @return 0, or -1 with the reason in @p err.
  */
-int sp_module_config(const struct sp_module *m, const char *host, unsigned port,
+int sp_modset_probe_config(const struct sp_modset *ms, size_t i, const char *host, unsigned port,
 	struct sp_config *cfg, char *err, size_t errlen);
+/* Frees what sp_modset_probe_config() made (not what it borrowed). */
+void sp_modset_probe_config_free(struct sp_config *cfg);
 
 #endif
