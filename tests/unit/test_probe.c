@@ -230,6 +230,34 @@ test_start_refuses_no_host(void **state)
 	assert_int_equal(f->ndone, 0);
 }
 
+/* A copy outlives its original and changes on its own. */
+static void
+test_opts_dup(void **state)
+{
+	smtpprobe_opts *o = smtpprobe_opts_new(), *c;
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(smtpprobe_opts_set_mx(o, "example.test", 2525), 0);
+	assert_int_equal(smtpprobe_opts_set_timeout_ms(o, 1234), 0);
+	assert_non_null(c = smtpprobe_opts_dup(o));
+	smtpprobe_opts_free(o);
+	assert_string_equal(smtpprobe_opts_mx_domain(c), "example.test");
+	assert_int_equal(smtpprobe_opts_port(c), 2525);
+	assert_int_equal(smtpprobe_opts_timeout_ms(c), 1234);
+	assert_non_null(o = smtpprobe_opts_dup(c));
+	assert_int_equal(smtpprobe_opts_set_host(c, "mx.example.test", 25), 0);
+	assert_null(smtpprobe_opts_mx_domain(c));
+	assert_int_equal(smtpprobe_opts_host_count(c), 1);
+	assert_string_equal(smtpprobe_opts_mx_domain(o), "example.test");
+	assert_int_equal(smtpprobe_opts_host_count(o), 0);
+	smtpprobe_opts_free(c);
+	smtpprobe_opts_free(o);
+	errno = 0;
+	assert_null(smtpprobe_opts_dup(NULL));
+	assert_int_equal(errno, EINVAL);
+}
+
 /* A DNS server that takes queries and never answers. */
 static void
 dns_sink(struct fx *f)
@@ -764,6 +792,7 @@ main(void)
 		T(test_options_refuse_brackets_and_space),
 		T(test_options_ranges),
 		T(test_options_read_back),
+		T(test_opts_dup),
 		T(test_hosts_file_name),
 		T(test_fallback_across_addresses),
 	};
